@@ -1,0 +1,456 @@
+/* Running a selection of cases against an implementation under test. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "case.h"
+#include "clock.h"
+#include "ledger.h"
+#include "profile.h"
+#include "report.h"
+#include "runner.h"
+#include "step.h"
+
+#define MCPC_VERSION "0.1.0"
+
+typedef struct {
+    const mcpc_run_opts *o;
+    mcpc_case_set cases;
+    json_t *reqs;          /* requirement catalogue */
+    json_t *profile;       /* merged profile or NULL */
+    json_t *selected;      /* array of case ids, in run order */
+    json_t *baseline;      /* expected-failure case ids */
+    mcpc_era era;
+    char tmpdir[256];
+    char target[1024];
+    mcpc_report_bus bus;
+    int unreachable;
+} mcpc_runner;
+
+/* Print a usage-class error; returns the usage exit code. */
+static int mcpc_runner_usage(const char *what, const char *detail)
+{
+    fprintf(stderr, "mcpcert: %s%s\n", what, detail);
+    return MCPC_EXIT_USAGE;
+}
+
+/* Read the expected-failures file: one case id per line, '#' comments. */
+static int mcpc_runner_baseline(mcpc_runner *r, char *err, size_t errlen)
+{
+    char line[256];
+    FILE *f;
+    r->baseline = json_array();
+    if (!r->o->expected_failures)
+        return 0;
+    f = fopen(r->o->expected_failures, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read %s: %s", r->o->expected_failures, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *p = line, *e;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if ((e = strchr(p, '#')) != NULL)
+            *e = '\0';
+        e = p + strlen(p);
+        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        if (!*p)
+            continue;
+        if (!mcpc_case_find(&r->cases, p)) {
+            snprintf(err, errlen, "%s names %s, which is not a case", r->o->expected_failures, p);
+            fclose(f);
+            return -1;
+        }
+        json_array_append_new(r->baseline, json_string(p));
+    }
+    fclose(f);
+    return 0;
+}
+
+/* Fill r->selected from --case, --suite or the profile. */
+static int mcpc_runner_select(mcpc_runner *r, char *err, size_t errlen)
+{
+    r->selected = json_array();
+    if (r->o->case_ids) {
+        for (size_t i = 0; r->o->case_ids[i]; i++) {
+            if (!mcpc_case_find(&r->cases, r->o->case_ids[i])) {
+                snprintf(err, errlen, "no case %s (see `mcpcert list`)", r->o->case_ids[i]);
+                return -1;
+            }
+            json_array_append_new(r->selected, json_string(r->o->case_ids[i]));
+        }
+        return 0;
+    }
+    if (r->o->suite) {
+        for (size_t i = 0; i < r->cases.n; i++) {
+            if (strcmp(r->cases.v[i].suite, r->o->suite) == 0)
+                json_array_append_new(r->selected, json_string(r->cases.v[i].id));
+        }
+        if (json_array_size(r->selected) == 0) {
+            snprintf(err, errlen, "no case belongs to suite %s", r->o->suite);
+            return -1;
+        }
+        return 0;
+    }
+    char pdir[4096];
+    snprintf(pdir, sizeof pdir, "%s/profiles", r->o->data_dir);
+    r->profile = mcpc_profile_load(pdir, r->o->profile ? r->o->profile : "bronze", err, errlen);
+    if (!r->profile)
+        return -1;
+    /* run order: by id, over required + advisory */
+    for (size_t i = 0; i < r->cases.n; i++) {
+        const char *id = r->cases.v[i].id;
+        if (mcpc_json_strarray_has(json_object_get(r->profile, "required"), id) ||
+            mcpc_json_strarray_has(json_object_get(r->profile, "advisory"), id))
+            json_array_append_new(r->selected, json_string(id));
+    }
+    return 0;
+}
+
+/* Spawn with the case's ledger in the environment. */
+static mcpc_err mcpc_runner_spawn(mcpc_runner *r, const char *ledger, mcpc_stdio **io, char *err,
+                                  size_t errlen)
+{
+    char env[4200];
+    char *envp[2] = {env, NULL};
+    snprintf(env, sizeof env, "%s=%s", MCPC_LEDGER_ENV, ledger ? ledger : "");
+    return mcpc_stdio_spawn(r->o->argv, ledger ? envp : NULL, NULL, io, err, errlen);
+}
+
+/* Negotiate: probe with server/discover; a DiscoverResult naming 2026-07-28 means modern,
+ * anything else (an error, silence) means legacy. */
+static int mcpc_runner_negotiate(mcpc_runner *r)
+{
+    mcpc_stdio *io = NULL;
+    mcpc_transcript tr;
+    mcpc_session s;
+    json_t *resp = NULL;
+    char err[256];
+    if (r->o->era_forced) {
+        r->era = r->o->era;
+        return 0;
+    }
+    if (mcpc_runner_spawn(r, NULL, &io, err, sizeof err) != MCPC_OK) {
+        fprintf(stderr, "mcpcert: %s\n", err);
+        return -1;
+    }
+    mcpc_transcript_init(&tr);
+    mcpc_session_init(&s, io, &tr, MCPC_ERA_2026_07_28, r->o->timeout_ms);
+    r->era = MCPC_ERA_2025_11_25;
+    if (mcpc_session_call(&s, "server/discover", NULL, &resp) == MCPC_OK) {
+        json_t *versions = json_object_get(json_object_get(resp, "result"), "supportedVersions");
+        if (mcpc_json_strarray_has(versions, "2026-07-28"))
+            r->era = MCPC_ERA_2026_07_28;
+    }
+    json_decref(resp);
+    mcpc_session_clear(&s);
+    mcpc_transcript_clear(&tr);
+    mcpc_stdio_free(io);
+    return 0;
+}
+
+/* Requirement entries {id, level, text} for a case. New reference. */
+static json_t *mcpc_runner_reqs(mcpc_runner *r, const mcpc_case *c)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *id;
+    json_array_foreach(c->requirements, i, id) {
+        json_t *req = json_object_get(r->reqs, json_string_value(id));
+        json_array_append_new(out, json_pack("{s:O,s:O,s:O}", "id", id, "level",
+                                             json_object_get(req, "level"), "text",
+                                             json_object_get(req, "text")));
+    }
+    return out;
+}
+
+/* Why a case does not apply here, or NULL. */
+static const char *mcpc_runner_skip_reason(mcpc_runner *r, const mcpc_case *c)
+{
+    if (!mcpc_json_strarray_has(c->roles, "server"))
+        return "not a server-role case";
+    if (!mcpc_json_strarray_has(c->transports, "stdio"))
+        return "does not apply to the stdio transport";
+    if (!mcpc_json_strarray_has(c->eras, mcpc_era_name(r->era)))
+        return "does not apply to this protocol era";
+    return NULL;
+}
+
+static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_case *c)
+{
+    mcpc_case_result res;
+    mcpc_transcript tr;
+    mcpc_session s;
+    mcpc_stdio *io = NULL;
+    mcpc_step_ctx ctx;
+    char ledger[512], err[256];
+    int64_t t0 = mcpc_clock_ms();
+    const char *skip = mcpc_runner_skip_reason(r, c);
+
+    memset(&res, 0, sizeof res);
+    memset(&ctx, 0, sizeof ctx);
+    mcpc_transcript_init(&tr);
+    ctx.checks = json_array();
+    ctx.vars = json_object();
+    ctx.level = c->level;
+    ctx.tr = &tr;
+    ctx.verdict = MCPC_V_PASS;
+    res.requirements = mcpc_runner_reqs(r, c);
+    mcpc_report_bus_case_start(&r->bus, index, c->id, c->title);
+    if (skip) {
+        ctx.verdict = MCPC_V_SKIP;
+        snprintf(ctx.message, sizeof ctx.message, "%s", skip);
+        goto report;
+    }
+    snprintf(ledger, sizeof ledger, "%s/ledger-%s.jsonl", r->tmpdir, c->id);
+    unlink(ledger);
+    if (mcpc_runner_spawn(r, ledger, &io, err, sizeof err) != MCPC_OK) {
+        ctx.verdict = MCPC_V_ERROR;
+        snprintf(ctx.message, sizeof ctx.message, "could not start the implementation: %s", err);
+        r->unreachable = 1;
+        goto report;
+    }
+    ctx.io = io;
+    ctx.ledger_path = ledger;
+    mcpc_session_init(&s, io, &tr, r->era, r->o->timeout_ms);
+    ctx.s = &s;
+    if (strcmp(c->session, "open") == 0) {
+        json_t *open = json_pack("{s:s}", "do", "open");
+        mcpc_verdict v = mcpc_step_run(&ctx, 0, open);
+        json_decref(open);
+        if (v != MCPC_V_PASS) {
+            char why[400];
+            snprintf(why, sizeof why, "%.399s", ctx.message);
+            snprintf(ctx.message, sizeof ctx.message, "opening the session failed: %.400s", why);
+            goto stop;
+        }
+    }
+    size_t i;
+    json_t *st;
+    json_array_foreach(c->steps, i, st) {
+        mcpc_verdict v = mcpc_step_run(&ctx, i + 1, st);
+        if (v == MCPC_V_SKIP)
+            continue;
+        if (v != MCPC_V_PASS && v != MCPC_V_WARN)
+            break;
+    }
+    /* the overall verdict is the worst step's; the deciding details are the last non-PASS step's */
+    mcpc_verdict worst = MCPC_V_PASS;
+    json_t *chk, *decider = NULL;
+    json_array_foreach(ctx.checks, i, chk) {
+        const char *vn = json_string_value(json_object_get(chk, "verdict"));
+        for (int k = 0; k < MCPC_V__COUNT; k++) {
+            if (strcmp(vn, mcpc_verdict_name((mcpc_verdict)k)) == 0 && k != MCPC_V_SKIP) {
+                if (mcpc_verdict_worst(worst, (mcpc_verdict)k) != worst || (k != MCPC_V_PASS && !decider)) {
+                    worst = mcpc_verdict_worst(worst, (mcpc_verdict)k);
+                    decider = chk;
+                }
+            }
+        }
+    }
+    ctx.verdict = worst;
+    if (decider) {
+        snprintf(ctx.expected, sizeof ctx.expected, "%s", json_string_value(json_object_get(decider, "expected")));
+        snprintf(ctx.arrived, sizeof ctx.arrived, "%s", json_string_value(json_object_get(decider, "arrived")));
+        snprintf(ctx.message, sizeof ctx.message, "%s", json_string_value(json_object_get(decider, "message")));
+    } else {
+        snprintf(ctx.message, sizeof ctx.message, "all %zu check(s) passed", json_array_size(ctx.checks));
+    }
+stop:
+    mcpc_stdio_stop(io);
+    {
+        size_t len, total;
+        int crashed = 0;
+        const char *tail = mcpc_stdio_stderr_tail(io, &len, &total);
+        if (total) {
+            mcpc_transcript_add(&tr, "stderr", tail, len);
+            if (total > len)
+                mcpc_transcript_note(&tr, "stderr: %zu bytes in all, the last %zu kept", total, len);
+        }
+        mcpc_transcript_note(&tr, "implementation %s", mcpc_stdio_exit_text(io, &crashed));
+    }
+    mcpc_session_clear(&s);
+    unlink(ledger);
+report:
+    if (tr.dropped)
+        mcpc_transcript_note(&tr, "%zu transcript entries not kept (bound reached)", tr.dropped);
+    res.id = c->id;
+    res.title = c->title;
+    res.level = c->level;
+    res.verdict = ctx.verdict;
+    res.expected = ctx.expected;
+    res.arrived = ctx.arrived;
+    res.message = ctx.message;
+    res.checks = ctx.checks;
+    res.transcript = tr.entries;
+    res.expected_failure = mcpc_json_strarray_has(r->baseline, c->id);
+    res.elapsed_ms = (double)(mcpc_clock_ms() - t0);
+    mcpc_report_bus_case_end(&r->bus, index, &res);
+    mcpc_stdio_free(io);
+    json_decref(res.requirements);
+    json_decref(ctx.checks);
+    json_decref(ctx.vars);
+    json_decref(ctx.sent_id);
+    mcpc_transcript_clear(&tr);
+    return res.verdict;
+}
+
+static int mcpc_runner_mkdirs(const char *dir)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* Profile verdict: every required case passed, and no requirement of it is pending for stdio. */
+static void mcpc_runner_profile_verdict(mcpc_runner *r, json_t *verdicts, mcpc_run_summary *sum,
+                                        char *msg, size_t msglen)
+{
+    size_t i, failing = 0, pending = 0;
+    json_t *id, *p;
+    const char *first = NULL;
+    json_array_foreach(json_object_get(r->profile, "required"), i, id) {
+        const char *v = json_string_value(json_object_get(verdicts, json_string_value(id)));
+        if (!v || strcmp(v, "PASS") != 0) {
+            if (!failing++)
+                first = json_string_value(id);
+        }
+    }
+    json_array_foreach(json_object_get(r->profile, "pending"), i, p) {
+        if (mcpc_json_strarray_has(json_object_get(p, "transports"), "stdio"))
+            pending++;
+    }
+    sum->attained = failing == 0 && pending == 0;
+    if (sum->attained)
+        snprintf(msg, msglen, "attained");
+    else if (failing)
+        snprintf(msg, msglen, "%zu required case(s) did not pass (first: %s)%s", failing, first,
+                 pending ? "; and some requirements have no case yet" : "");
+    else
+        snprintf(msg, msglen,
+                 "every required case passed, but %zu requirement(s) of this profile have no case "
+                 "yet (see profiles/%s.json \"pending\")", pending, r->o->profile ? r->o->profile : "bronze");
+    sum->profile_message = msg;
+}
+
+int mcpc_runner_run(const mcpc_run_opts *o)
+{
+    mcpc_runner r;
+    char err[512], path[4200], pmsg[400];
+    int code = MCPC_EXIT_USAGE;
+    mcpc_run_summary sum;
+    json_t *verdicts = json_object();
+    int64_t t0 = mcpc_clock_ms();
+
+    memset(&r, 0, sizeof r);
+    memset(&sum, 0, sizeof sum);
+    r.o = o;
+    snprintf(path, sizeof path, "%s/cases", o->data_dir);
+    if (mcpc_case_load_dir(path, &r.cases, err, sizeof err) != MCPC_OK) {
+        code = mcpc_runner_usage(err, "");
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/docs/requirements.json", o->data_dir);
+    r.reqs = mcpc_requirements_load(path, err, sizeof err);
+    if (!r.reqs || mcpc_runner_select(&r, err, sizeof err) || mcpc_runner_baseline(&r, err, sizeof err)) {
+        code = mcpc_runner_usage(err, "");
+        goto out;
+    }
+    snprintf(r.tmpdir, sizeof r.tmpdir, "%s/mcpcert.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(r.tmpdir)) {
+        code = mcpc_runner_usage("cannot create a temporary directory: ", strerror(errno));
+        goto out;
+    }
+    if (o->report_dir && mcpc_runner_mkdirs(o->report_dir) != 0) {
+        code = mcpc_runner_usage("cannot create the report directory ", o->report_dir);
+        goto out;
+    }
+    mcpc_stdio_global_init();
+    if (mcpc_runner_negotiate(&r) != 0) {
+        code = MCPC_EXIT_UNREACHABLE;
+        goto out;
+    }
+    size_t off = 0;
+    for (size_t i = 0; o->argv[i] && off < sizeof r.target - 1; i++)
+        off += (size_t)snprintf(r.target + off, sizeof r.target - off, "%s%s", i ? " " : "", o->argv[i]);
+    if (!o->quiet)
+        mcpc_report_bus_add(&r.bus, mcpc_report_term_new(stdout, o->colour));
+    if (o->report_dir) {
+        snprintf(path, sizeof path, "%s/report.json", o->report_dir);
+        mcpc_report_bus_add(&r.bus, mcpc_report_json_new(path));
+        snprintf(path, sizeof path, "%s/junit.xml", o->report_dir);
+        mcpc_report_bus_add(&r.bus, mcpc_report_junit_new(path));
+    }
+    mcpc_run_info info = {.tool_version = MCPC_VERSION, .target = r.target, .role = "server",
+                          .transport = "stdio", .era = mcpc_era_name(r.era),
+                          .profile = r.profile ? json_string_value(json_object_get(r.profile, "id")) : NULL,
+                          .total_cases = json_array_size(r.selected)};
+    mcpc_report_bus_run_start(&r.bus, &info);
+    size_t i;
+    json_t *id;
+    int unexpected = 0, fixed = 0;
+    json_array_foreach(r.selected, i, id) {
+        const mcpc_case *c = mcpc_case_find(&r.cases, json_string_value(id));
+        mcpc_verdict v = mcpc_runner_case(&r, i, c);
+        int expected = mcpc_json_strarray_has(r.baseline, c->id);
+        json_object_set_new(verdicts, c->id, json_string(mcpc_verdict_name(v)));
+        sum.counts[v]++;
+        if (v == MCPC_V_PASS || v == MCPC_V_WARN) {
+            sum.passed++;
+            if (expected) {
+                fixed++;
+                fprintf(stderr, "mcpcert: %s passes but is listed in %s: remove it from the baseline\n",
+                        c->id, o->expected_failures);
+            }
+        } else if (v == MCPC_V_SKIP) {
+            sum.skipped++;
+        } else {
+            sum.failed++;
+            unexpected += !expected;
+        }
+        if (r.unreachable)
+            break;
+    }
+    if (r.profile) {
+        sum.profile = json_string_value(json_object_get(r.profile, "id"));
+        mcpc_runner_profile_verdict(&r, verdicts, &sum, pmsg, sizeof pmsg);
+    }
+    if (r.unreachable)
+        code = MCPC_EXIT_UNREACHABLE;
+    else if (unexpected || fixed)
+        code = MCPC_EXIT_NONCONFORMANT;
+    else if (r.profile && !sum.attained && !o->expected_failures)
+        code = MCPC_EXIT_NONCONFORMANT; /* a baseline run judges regressions, not attainment */
+    else
+        code = MCPC_EXIT_ATTAINED;
+    sum.exit_code = code;
+    sum.elapsed_ms = (double)(mcpc_clock_ms() - t0);
+    if (mcpc_report_bus_run_end(&r.bus, &sum) != MCPC_OK) {
+        fprintf(stderr, "mcpcert: a report could not be written\n");
+        if (code == MCPC_EXIT_ATTAINED)
+            code = MCPC_EXIT_NONCONFORMANT;
+    }
+out:
+    json_decref(verdicts);
+    mcpc_report_bus_destroy(&r.bus);
+    if (r.tmpdir[0])
+        rmdir(r.tmpdir);
+    json_decref(r.reqs);
+    json_decref(r.profile);
+    json_decref(r.selected);
+    json_decref(r.baseline);
+    mcpc_case_set_free(&r.cases);
+    return code;
+}
