@@ -9,14 +9,8 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_int.h"
 
-/* Shared with report_term.c, report_json.c and report_junit.c. report.h is the public event API
- * and has no room for internals, so each user repeats the prototypes it needs; keep them identical
- * (the proposal is to move them into a harness/report_int.h). */
-size_t mcpc_report_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp);
-mcpc_err mcpc_report_write_atomic(const char *path, mcpc_err (*emit)(FILE *fp, void *arg),
-                                  void *arg);
-void mcpc_report_utc_now(char *buf, size_t size);
 
 static const char *const verdict_names[MCPC_V__COUNT] = {
     [MCPC_V_PASS] = "PASS",

@@ -8,12 +8,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_int.h"
 
-/* Defined in report.c; keep identical to the definitions there. */
-size_t mcpc_report_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp);
-mcpc_err mcpc_report_write_atomic(const char *path, mcpc_err (*emit)(FILE *fp, void *arg),
-                                  void *arg);
-void mcpc_report_utc_now(char *buf, size_t size);
 
 #define MCPC_REPORT_JSON_SCHEMA "mcpcert-report/1"
 

@@ -9,12 +9,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_int.h"
 
-/* Defined in report.c; keep identical to the definitions there. */
-size_t mcpc_report_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp);
-mcpc_err mcpc_report_write_atomic(const char *path, mcpc_err (*emit)(FILE *fp, void *arg),
-                                  void *arg);
-void mcpc_report_utc_now(char *buf, size_t size);
 
 /* Bounds on escaped fields: the JSON report carries everything in full; a CI page needs only
  * enough to see why, and a hostile megabyte response must not bloat every dashboard. */

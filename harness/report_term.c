@@ -8,9 +8,7 @@
 #include <string.h>
 
 #include "report.h"
-
-/* Defined in report.c; keep identical to the definition there. */
-size_t mcpc_report_utf8_seq(const unsigned char *s, size_t n, unsigned long *cp);
+#include "report_int.h"
 
 /* Bound on each escaped field, so one huge response stays one readable line. */
 #define MCPC_REPORT_TERM_FIELD_MAX 300

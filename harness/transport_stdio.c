@@ -264,7 +264,10 @@ static int mcpc_stdio_poll(mcpc_stdio *s, int want_in, int ms, int *in_ready)
         p[n].events = POLLOUT;
         io = (int)n++;
     }
-    if (s->out_fd >= 0 && s->cap - s->end + s->start > 0) {
+    /* grow or compact before deciding: a full buffer that may still grow must stay polled */
+    if (s->out_fd >= 0 && s->cap - s->end < MCPC_STDIO_CHUNK)
+        (void)mcpc_stdio_room(s);
+    if (s->out_fd >= 0 && s->cap > s->end) {
         p[n].fd = s->out_fd;
         p[n].events = POLLIN;
         oo = (int)n++;
