@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "match.h"
+#include "transcript.h"
 
 /* Decode one pointer token (~1 → '/', ~0 → '~') into out; returns its length or -1. */
 static int mcpc_pointer_token(const char *p, size_t n, char *out, size_t outlen)
@@ -41,10 +42,11 @@ json_t *mcpc_pointer_get(json_t *root, const char *ptr)
         if (json_is_object(cur)) {
             cur = json_object_get(cur, tok);
         } else if (json_is_array(cur)) {
-            char *e;
-            unsigned long idx = strtoul(tok, &e, 10);
-            if (!*tok || *e || (tok[0] == '0' && tok[1]))
+            /* RFC 6901: "0" or digits without a leading zero, nothing else (no sign, no space) */
+            if (!*tok || (tok[0] == '0' && tok[1]) || strspn(tok, "0123456789") != strlen(tok) ||
+                strlen(tok) > 9)
                 return NULL;
+            unsigned long idx = strtoul(tok, NULL, 10);
             cur = json_array_get(cur, idx);
         } else {
             return NULL;
@@ -73,7 +75,10 @@ static const char *mcpc_match_type_name(const json_t *v)
 static void mcpc_match_show(const json_t *v, char *out, size_t outlen)
 {
     char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    snprintf(out, outlen, "%.100s%s", s ? s : "(absent)", s && strlen(s) > 100 ? "…" : "");
+    /* cut on a character boundary: the text ends up in a JSON report */
+    char *p = s ? mcpc_text_printable(s, strlen(s), 100) : NULL;
+    snprintf(out, outlen, "%s", p ? p : "(absent)");
+    free(p);
     free(s);
 }
 
@@ -95,7 +100,7 @@ static int mcpc_match_one(json_t *c, const mcpc_match_ctx *ctx, char *why, size_
     if ((k = json_object_get(c, "era")) != NULL) {
         if (ctx->era && strcmp(ctx->era, json_string_value(k)) == 0)
             return 1;
-        snprintf(why, whylen, "era is %s, not %s", ctx->era, json_string_value(k));
+        snprintf(why, whylen, "era is %s, not %s", ctx->era ? ctx->era : "(none)", json_string_value(k));
         return 0;
     }
     const char *path = json_string_value(json_object_get(c, "path"));
@@ -243,6 +248,25 @@ mcpc_err mcpc_match_validate(json_t *when, char *err, size_t errlen)
             snprintf(err, errlen, "condition %zu: type/contains/equals_var take a string", i);
             return MCPC_ERR_CASE;
         }
+        static const char *const types[] = {"object", "array", "string", "integer", "number",
+                                            "boolean", "null", NULL};
+        static const char *const kinds[] = {"request", "notification", "result", "error", NULL};
+        const char *const *names = (t = json_object_get(c, "type")) ? types :
+                                   (t = json_object_get(c, "kind")) ? kinds : NULL;
+        if (names) {
+            int ok = 0;
+            for (int n = 0; names[n] && json_is_string(t); n++)
+                ok |= strcmp(json_string_value(t), names[n]) == 0;
+            if (!ok) {
+                snprintf(err, errlen, "condition %zu: unknown %s name", i, names == types ? "type" : "kind");
+                return MCPC_ERR_CASE;
+            }
+        }
+        if ((t = json_object_get(c, "era")) && strcmp(json_string_value(t), "2025-11-25") &&
+            strcmp(json_string_value(t), "2026-07-28")) {
+            snprintf(err, errlen, "condition %zu: unknown era", i);
+            return MCPC_ERR_CASE;
+        }
     }
     return MCPC_OK;
 }
@@ -265,7 +289,9 @@ json_t *mcpc_match_subst(const json_t *tmpl, json_t *vars, char *err, size_t err
     if (json_is_string(tmpl)) {
         const char *s = json_string_value(tmpl);
         size_t n = json_string_length(tmpl);
-        if (n > 3 && s[0] == '$' && s[1] == '{' && s[n - 1] == '}') {
+        /* exactly one reference spanning the whole string; anything else is literal text */
+        if (n > 3 && n < 250 && s[0] == '$' && s[1] == '{' && s[n - 1] == '}' &&
+            !memchr(s + 2, '}', n - 3) && !memchr(s + 2, '$', n - 3)) {
             char name[256];
             snprintf(name, sizeof name, "%.*s", (int)(n - 3), s + 2);
             json_t *v = mcpc_match_var(vars, name);

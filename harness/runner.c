@@ -244,20 +244,24 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
     json_t *chk, *decider = NULL;
     json_array_foreach(ctx.checks, i, chk) {
         const char *vn = json_string_value(json_object_get(chk, "verdict"));
-        for (int k = 0; k < MCPC_V__COUNT; k++) {
-            if (strcmp(vn, mcpc_verdict_name((mcpc_verdict)k)) == 0 && k != MCPC_V_SKIP) {
-                if (mcpc_verdict_worst(worst, (mcpc_verdict)k) != worst || (k != MCPC_V_PASS && !decider)) {
-                    worst = mcpc_verdict_worst(worst, (mcpc_verdict)k);
-                    decider = chk;
-                }
+        for (int k = 0; vn && k < MCPC_V__COUNT; k++) {
+            mcpc_verdict v = (mcpc_verdict)k;
+            if (v == MCPC_V_SKIP || strcmp(vn, mcpc_verdict_name(v)) != 0)
+                continue;
+            if (mcpc_verdict_worst(worst, v) != worst || (v != MCPC_V_PASS && !decider)) {
+                worst = mcpc_verdict_worst(worst, v);
+                decider = chk;
             }
         }
     }
     ctx.verdict = worst;
     if (decider) {
-        snprintf(ctx.expected, sizeof ctx.expected, "%s", json_string_value(json_object_get(decider, "expected")));
-        snprintf(ctx.arrived, sizeof ctx.arrived, "%s", json_string_value(json_object_get(decider, "arrived")));
-        snprintf(ctx.message, sizeof ctx.message, "%s", json_string_value(json_object_get(decider, "message")));
+        const char *e = json_string_value(json_object_get(decider, "expected"));
+        const char *a = json_string_value(json_object_get(decider, "arrived"));
+        const char *m = json_string_value(json_object_get(decider, "message"));
+        snprintf(ctx.expected, sizeof ctx.expected, "%s", e ? e : "");
+        snprintf(ctx.arrived, sizeof ctx.arrived, "%s", a ? a : "");
+        snprintf(ctx.message, sizeof ctx.message, "%s", m ? m : "");
     } else {
         snprintf(ctx.message, sizeof ctx.message, "all %zu check(s) passed", json_array_size(ctx.checks));
     }

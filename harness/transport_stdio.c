@@ -21,6 +21,29 @@ extern char **environ;
 
 #define MCPC_STDIO_CHUNK 65536
 
+/* Children we spawned and have not reaped: orphan reaping must leave them alone. */
+#define MCPC_STDIO_MAX_LIVE 64
+static pid_t mcpc_stdio_live[MCPC_STDIO_MAX_LIVE];
+
+static void mcpc_stdio_live_set(pid_t pid, int on)
+{
+    for (int i = 0; i < MCPC_STDIO_MAX_LIVE; i++) {
+        if (on ? mcpc_stdio_live[i] == 0 : mcpc_stdio_live[i] == pid) {
+            mcpc_stdio_live[i] = on ? pid : 0;
+            return;
+        }
+    }
+}
+
+static int mcpc_stdio_is_live(pid_t pid)
+{
+    for (int i = 0; i < MCPC_STDIO_MAX_LIVE; i++) {
+        if (mcpc_stdio_live[i] == pid)
+            return 1;
+    }
+    return 0;
+}
+
 struct mcpc_stdio {
     pid_t pid;
     int in_fd, out_fd, err_fd;     /* -1 once closed */
@@ -76,10 +99,15 @@ static void mcpc_stdio_child(char *const argv[], char *const env_extra[], int in
                              int err_w, int report_w)
 {
     int e;
+    int fds[3] = {in_r, out_w, err_w};
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
-    if (dup2(in_r, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
-        goto fail;
+    for (int t = 0; t < 3; t++) {
+        /* a pipe end may already sit on its target (our own fd 0-2 were closed): dup2 would be a
+         * no-op and leave close-on-exec set, so clear the flag instead */
+        if (fds[t] == t ? fcntl(t, F_SETFD, 0) < 0 : dup2(fds[t], t) < 0)
+            goto fail;
+    }
     for (size_t i = 0; env_extra && env_extra[i]; i++)
         putenv(env_extra[i]);
     execvp(argv[0], argv);
@@ -155,6 +183,7 @@ mcpc_err mcpc_stdio_spawn(char *const argv[], char *const env_extra[], const mcp
     mcpc_stdio_set_nonblock(s->in_fd);
     mcpc_stdio_set_nonblock(s->out_fd);
     mcpc_stdio_set_nonblock(s->err_fd);
+    mcpc_stdio_live_set(s->pid, 1);
     *out = s;
     s = NULL;
     rc = MCPC_OK;
@@ -323,6 +352,7 @@ mcpc_err mcpc_stdio_write(mcpc_stdio *s, const char *buf, size_t len, int timeou
 mcpc_err mcpc_stdio_read_line(mcpc_stdio *s, int timeout_ms, const char **line, size_t *len)
 {
     int64_t deadline = mcpc_clock_ms() + timeout_ms;
+    int polled = 0;
     *line = NULL;
     *len = 0;
     for (;;) {
@@ -338,9 +368,15 @@ mcpc_err mcpc_stdio_read_line(mcpc_stdio *s, int timeout_ms, const char **line, 
                 return MCPC_ERR_TOO_BIG;
             }
         } else if (nl) {
-            *line = s->buf + s->start;
-            *len = (size_t)(nl - (s->buf + s->start));
-            s->start += *len + 1;
+            size_t n = (size_t)(nl - (s->buf + s->start));
+            s->start += n + 1;
+            /* a whole line can arrive in one read: the bound applies here too */
+            if (n > s->lim.max_line) {
+                *len = n;
+                return MCPC_ERR_TOO_BIG;
+            }
+            *line = s->buf + s->start - n - 1;
+            *len = n;
             return MCPC_OK;
         } else if (s->end - s->start > s->lim.max_line) {
             /* over-long line: skip to its newline without keeping it */
@@ -363,8 +399,10 @@ mcpc_err mcpc_stdio_read_line(mcpc_stdio *s, int timeout_ms, const char **line, 
             return MCPC_ERR_EOF;
         }
         int left = mcpc_clock_left(deadline);
-        if (left == 0)
+        /* even with no time left, look once: a line may already be waiting in the pipe */
+        if (left == 0 && polled)
             return MCPC_ERR_TIMEOUT;
+        polled = 1;
         mcpc_stdio_poll(s, 0, left, NULL);
     }
 }
@@ -380,13 +418,11 @@ static int mcpc_stdio_try_reap(mcpc_stdio *s)
     if (s->reaped)
         return 1;
     pid_t r = waitpid(s->pid, &s->status, WNOHANG);
-    if (r == s->pid) {
+    if (r == s->pid || (r < 0 && errno == ECHILD)) {
+        if (r < 0)
+            s->status = 0;
         s->reaped = 1;
-        return 1;
-    }
-    if (r < 0 && errno == ECHILD) {
-        s->reaped = 1;
-        s->status = 0;
+        mcpc_stdio_live_set(s->pid, 0);
         return 1;
     }
     return 0;
@@ -404,10 +440,7 @@ mcpc_err mcpc_stdio_wait_exit(mcpc_stdio *s, int timeout_ms)
         int left = mcpc_clock_left(deadline);
         if (left == 0)
             return MCPC_ERR_TIMEOUT;
-        /* drain while we wait so a child blocked on a full pipe can still exit */
-        if (s->out_fd >= 0 && s->end - s->start > s->lim.max_line) {
-            s->start = s->end; /* nobody will read it now */
-        }
+        /* keep draining (within the buffer bound) so a child writing output can still exit */
         mcpc_stdio_poll(s, 0, left < 10 ? left : 10, NULL);
     }
     return MCPC_OK;
@@ -439,7 +472,8 @@ int mcpc_stdio_reap_orphans(void)
             fclose(f);
             stat[n] = '\0';
             rp = strrchr(stat, ')'); /* comm may contain spaces and parentheses */
-            if (!rp || sscanf(rp + 1, " %*c %ld", &ppid) != 1 || ppid != self)
+            if (!rp || sscanf(rp + 1, " %*c %ld", &ppid) != 1 || ppid != self ||
+                mcpc_stdio_is_live(pid))
                 continue;
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
@@ -466,10 +500,13 @@ void mcpc_stdio_stop(mcpc_stdio *s)
             kill(-s->pid, SIGKILL);
             waitpid(s->pid, &s->status, 0);
             s->reaped = 1;
+            mcpc_stdio_live_set(s->pid, 0);
         }
     }
     /* whatever is left in the group dies too, then anything that escaped it */
     kill(-s->pid, SIGKILL);
+    /* keep the last words (a crash message) for the transcript, bounded by the drain itself */
+    mcpc_stdio_drain_err(s);
     mcpc_stdio_close_fd(&s->out_fd);
     mcpc_stdio_close_fd(&s->err_fd);
     mcpc_stdio_reap_orphans();
@@ -537,6 +574,10 @@ void mcpc_stdio_free(mcpc_stdio *s)
     if (!s)
         return;
     mcpc_stdio_stop(s);
+    /* a failed spawn is marked stopped but still owns its pipe ends */
+    mcpc_stdio_close_fd(&s->in_fd);
+    mcpc_stdio_close_fd(&s->out_fd);
+    mcpc_stdio_close_fd(&s->err_fd);
     free(s->buf);
     free(s->err_ring);
     free(s->err_lin);
