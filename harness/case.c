@@ -153,8 +153,14 @@ mcpc_err mcpc_case_validate(json_t *doc, char *err, size_t errlen)
     }
     json_array_foreach(steps, i, st) {
         char why[200];
+        const char *kind = json_string_value(json_object_get(st, "do"));
         if (mcpc_step_validate(st, why, sizeof why) != MCPC_OK) {
             snprintf(err, errlen, "step %zu: %s", i + 1, why);
+            return MCPC_ERR_CASE;
+        }
+        /* the ledger is offered only to cases that declare the hook */
+        if (kind && strncmp(kind, "ledger_", 7) == 0 && !mcpc_json_strarray_has(hooks, "ledger")) {
+            snprintf(err, errlen, "step %zu: %s needs \"hooks\": [\"ledger\"]", i + 1, kind);
             return MCPC_ERR_CASE;
         }
     }
@@ -363,6 +369,11 @@ mcpc_err mcpc_case_trace(const mcpc_case_set *set, json_t *reqs, char *err, size
     for (size_t i = 0; i < set->n; i++) {
         size_t k;
         json_t *r;
+        if (json_object_get(reqs, set->v[i].id)) {
+            snprintf(err, errlen, "case id %s is also a requirement id; `mcpcert explain` could not tell them apart",
+                     set->v[i].id);
+            return MCPC_ERR_CASE;
+        }
         json_array_foreach(set->v[i].requirements, k, r) {
             if (!json_object_get(reqs, json_string_value(r))) {
                 snprintf(err, errlen, "%s names requirement %s, which is not in the catalogue",

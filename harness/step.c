@@ -115,8 +115,10 @@ static mcpc_verdict mcpc_step_request(mcpc_step_ctx *ctx, json_t *step)
             return mcpc_step_say(ctx, MCPC_V_ERROR, "", "", "case error: %s", err);
     }
     json_t *tid = json_object_get(step, "id");
-    if (tid)
-        id = mcpc_match_subst(tid, ctx->vars, err, sizeof err);
+    if (tid && !(id = mcpc_match_subst(tid, ctx->vars, err, sizeof err))) {
+        json_decref(params);
+        return mcpc_step_say(ctx, MCPC_V_ERROR, "", "", "case error: %s", err);
+    }
     int meta = !json_is_false(json_object_get(step, "meta"));
     json_t *env = json_object_get(step, "envelope");
     json_decref(ctx->sent_id);
@@ -1032,7 +1034,7 @@ mcpc_verdict mcpc_step_run(mcpc_step_ctx *ctx, size_t index, json_t *step)
     ctx->verdict = MCPC_V_PASS;
     ctx->expected[0] = ctx->arrived[0] = ctx->message[0] = '\0';
     v = def ? def->run(ctx, step) : MCPC_V_ERROR;
-    json_t *check = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)index + 1, "do",
+    json_t *check = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)index, "do",
                               name ? name : "?", "verdict", mcpc_verdict_name(v), "expected",
                               ctx->expected, "arrived", ctx->arrived, "message", ctx->message);
     if (check)
