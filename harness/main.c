@@ -15,11 +15,14 @@ static void mcpc_main_usage(FILE *f)
           "  mcpcert run [--role server] [--profile bronze|silver|gold] [--suite NAME]\n"
           "              [--case ID]... [--spec-version 2025-11-25|2026-07-28]\n"
           "              [--expected-failures FILE] [--report-dir DIR] [--timeout MS]\n"
+          "              [--transport stdio|http] [--url URL] [--allow-remote] [--spec-dir DIR]\n"
           "              [--stats] [--quiet] [-- COMMAND ARGS...]\n"
           "  mcpcert list [--suite NAME]\n"
           "  mcpcert explain ID        (a case id or a requirement id)\n"
           "\n"
-          "With no COMMAND, `run` targets the bundled reference server.\n"
+          "With no COMMAND and no --url, `run` targets the bundled reference server (over HTTP with\n"
+          "--transport http). With --transport http and a COMMAND, \"{port}\" in its arguments\n"
+          "is replaced by a free loopback port; otherwise the first http:// URL it prints is used.\n"
           "Exit codes: 0 attained, 1 non-conformant, 2 usage, 3 implementation unreachable.\n",
           f);
 }
@@ -29,6 +32,14 @@ static const char *mcpc_main_data_dir(void)
 {
     const char *d = getenv("MCPCERT_DATA");
     return d && *d ? d : MCPC_DATADIR;
+}
+
+/* The official MCP schemas: $MCPC_SHARED/spec, else the shared folder configure found. */
+static const char *mcpc_main_spec_dir(char *buf, size_t len)
+{
+    const char *d = getenv("MCPC_SHARED");
+    snprintf(buf, len, "%s/spec", d && *d ? d : MCPC_SHARED_DIR);
+    return buf;
 }
 
 static int mcpc_main_load(mcpc_case_set *set, json_t **reqs)
@@ -159,6 +170,10 @@ static int mcpc_main_run(int argc, char **argv)
         {"expected-failures", required_argument, NULL, 'e'},
         {"report-dir", required_argument, NULL, 'd'},
         {"timeout", required_argument, NULL, 't'},
+        {"transport", required_argument, NULL, 'T'},
+        {"url", required_argument, NULL, 'u'},
+        {"allow-remote", no_argument, NULL, 'R'},
+        {"spec-dir", required_argument, NULL, 'D'},
         {"stats", no_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -166,12 +181,15 @@ static int mcpc_main_run(int argc, char **argv)
     };
     mcpc_run_opts o;
     char *ref_argv[2] = {MCPC_BUILDDIR "/targets/refserver", NULL};
+    char *ref_http_argv[4] = {MCPC_BUILDDIR "/targets/refserver", "--http", "{port}", NULL};
     char **ids = calloc((size_t)argc + 1, sizeof *ids);
     size_t nids = 0;
     int stats = 0, ch, code;
+    char spec_buf[4096];
     memset(&o, 0, sizeof o);
     o.timeout_ms = 5000;
     o.data_dir = mcpc_main_data_dir();
+    o.spec_dir = mcpc_main_spec_dir(spec_buf, sizeof spec_buf);
     o.colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
     if (!ids)
         return MCPC_EXIT_USAGE;
@@ -209,6 +227,17 @@ static int mcpc_main_run(int argc, char **argv)
             o.timeout_ms = (int)t;
             break;
         }
+        case 'T':
+            if (strcmp(optarg, "stdio") != 0 && strcmp(optarg, "http") != 0) {
+                fprintf(stderr, "mcpcert: --transport must be stdio or http\n");
+                free(ids);
+                return MCPC_EXIT_USAGE;
+            }
+            o.transport = optarg;
+            break;
+        case 'u': o.url = optarg; break;
+        case 'R': o.allow_remote = 1; break;
+        case 'D': o.spec_dir = optarg; break;
         case 'S': stats = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h':
@@ -227,7 +256,19 @@ static int mcpc_main_run(int argc, char **argv)
         return MCPC_EXIT_USAGE;
     }
     o.case_ids = nids ? ids : NULL;
-    o.argv = optind < argc ? argv + optind : ref_argv;
+    if (o.url && !o.transport)
+        o.transport = "http";
+    if (!o.transport)
+        o.transport = "stdio";
+    if (o.url && strcmp(o.transport, "http") != 0) {
+        fprintf(stderr, "mcpcert: --url goes with --transport http\n");
+        free(ids);
+        return MCPC_EXIT_USAGE;
+    }
+    if (optind < argc)
+        o.argv = argv + optind;
+    else if (!o.url)
+        o.argv = strcmp(o.transport, "http") == 0 ? ref_http_argv : ref_argv;
     code = mcpc_runner_run(&o);
     free(ids);
     if (stats) {

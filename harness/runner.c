@@ -13,6 +13,8 @@
 #include "report.h"
 #include "runner.h"
 #include "step.h"
+#include "target.h"
+#include "wire.h"
 
 #define MCPC_VERSION "0.1.0"
 
@@ -28,6 +30,7 @@ typedef struct {
     char target[1024];
     mcpc_report_bus bus;
     int unreachable;
+    mcpc_wire *wire;       /* official schema of the era, or NULL when not found */
 } mcpc_runner;
 
 /* Print a usage-class error; returns the usage exit code. */
@@ -112,21 +115,21 @@ static int mcpc_runner_select(mcpc_runner *r, char *err, size_t errlen)
     return 0;
 }
 
-/* Spawn with the case's ledger in the environment. */
-static mcpc_err mcpc_runner_spawn(mcpc_runner *r, const char *ledger, mcpc_stdio **io, char *err,
+/* Start and reach the implementation for one case (or the negotiation probe). */
+static mcpc_err mcpc_runner_start(mcpc_runner *r, const char *ledger, mcpc_target *t, char *err,
                                   size_t errlen)
 {
-    char env[4200];
-    char *envp[2] = {env, NULL};
-    snprintf(env, sizeof env, "%s=%s", MCPC_LEDGER_ENV, ledger ? ledger : "");
-    return mcpc_stdio_spawn(r->o->argv, ledger ? envp : NULL, NULL, io, err, errlen);
+    mcpc_target_opts to = {.argv = r->o->argv, .transport = r->o->transport, .url = r->o->url,
+                           .timeout_ms = r->o->timeout_ms, .allow_remote = r->o->allow_remote,
+                           .protocol_version = r->era == MCPC_ERA_2026_07_28 ? "2026-07-28" : NULL};
+    return mcpc_target_start(&to, ledger, t, err, errlen);
 }
 
 /* Negotiate: probe with server/discover; a DiscoverResult naming 2026-07-28 means modern,
  * anything else (an error, silence) means legacy. */
 static int mcpc_runner_negotiate(mcpc_runner *r)
 {
-    mcpc_stdio *io = NULL;
+    mcpc_target t;
     mcpc_transcript tr;
     mcpc_session s;
     json_t *resp = NULL;
@@ -135,12 +138,13 @@ static int mcpc_runner_negotiate(mcpc_runner *r)
         r->era = r->o->era;
         return 0;
     }
-    if (mcpc_runner_spawn(r, NULL, &io, err, sizeof err) != MCPC_OK) {
+    r->era = MCPC_ERA_2026_07_28; /* the probe speaks the modern era */
+    if (mcpc_runner_start(r, NULL, &t, err, sizeof err) != MCPC_OK) {
         fprintf(stderr, "mcpcert: %s\n", err);
         return -1;
     }
     mcpc_transcript_init(&tr);
-    mcpc_session_init(&s, io, &tr, MCPC_ERA_2026_07_28, r->o->timeout_ms);
+    mcpc_session_init(&s, t.conn, &tr, MCPC_ERA_2026_07_28, r->o->timeout_ms);
     r->era = MCPC_ERA_2025_11_25;
     if (mcpc_session_call(&s, "server/discover", NULL, &resp) == MCPC_OK) {
         json_t *versions = json_object_get(json_object_get(resp, "result"), "supportedVersions");
@@ -150,7 +154,7 @@ static int mcpc_runner_negotiate(mcpc_runner *r)
     json_decref(resp);
     mcpc_session_clear(&s);
     mcpc_transcript_clear(&tr);
-    mcpc_stdio_free(io);
+    mcpc_target_stop(&t, NULL);
     return 0;
 }
 
@@ -174,11 +178,44 @@ static const char *mcpc_runner_skip_reason(mcpc_runner *r, const mcpc_case *c)
 {
     if (!mcpc_json_strarray_has(c->roles, "server"))
         return "not a server-role case";
-    if (!mcpc_json_strarray_has(c->transports, "stdio"))
-        return "does not apply to the stdio transport";
+    if (!mcpc_json_strarray_has(c->transports, r->o->transport))
+        return strcmp(r->o->transport, "http") == 0 ? "does not apply to the HTTP transport"
+                                                     : "does not apply to the stdio transport";
     if (!mcpc_json_strarray_has(c->eras, mcpc_era_name(r->era)))
         return "does not apply to this protocol era";
     return NULL;
+}
+
+/* What a reconnect needs from the case in progress. */
+typedef struct {
+    mcpc_runner *r;
+    mcpc_target *t;
+    mcpc_session *s;
+    mcpc_transcript *tr;
+    const char *ledger;
+} mcpc_runner_env;
+
+/* The `reconnect` step: a second connection (on stdio a fresh process), session reopened. */
+static mcpc_verdict mcpc_runner_reconnect(mcpc_step_ctx *ctx)
+{
+    mcpc_runner_env *env = ctx->runner;
+    char err[256];
+    mcpc_target_stop(env->t, env->tr);
+    mcpc_session_clear(env->s);
+    mcpc_transcript_note(env->tr, "reconnect: a new connection to the implementation");
+    if (mcpc_runner_start(env->r, env->ledger, env->t, err, sizeof err) != MCPC_OK) {
+        mcpc_session_init(env->s, NULL, env->tr, env->r->era, env->r->o->timeout_ms);
+        ctx->io = NULL;
+        snprintf(ctx->message, sizeof ctx->message, "could not reconnect: %s", err);
+        return ctx->verdict = MCPC_V_ERROR;
+    }
+    mcpc_session_init(env->s, env->t->conn, env->tr, env->r->era, env->r->o->timeout_ms);
+    env->s->wire = env->r->wire;
+    ctx->io = env->t->io;
+    json_t *open = json_pack("{s:s}", "do", "open");
+    mcpc_verdict v = mcpc_step_run(ctx, 0, open);
+    json_decref(open);
+    return v;
 }
 
 static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_case *c)
@@ -186,7 +223,7 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
     mcpc_case_result res;
     mcpc_transcript tr;
     mcpc_session s;
-    mcpc_stdio *io = NULL;
+    mcpc_target t;
     mcpc_step_ctx ctx;
     char ledger[512], err[256];
     int64_t t0 = mcpc_clock_ms();
@@ -194,6 +231,7 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
 
     memset(&res, 0, sizeof res);
     memset(&ctx, 0, sizeof ctx);
+    memset(&t, 0, sizeof t);
     mcpc_transcript_init(&tr);
     ctx.checks = json_array();
     ctx.vars = json_object();
@@ -211,16 +249,23 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
     int uses_ledger = mcpc_json_strarray_has(c->hooks, "ledger");
     snprintf(ledger, sizeof ledger, "%s/ledger-%s.jsonl", r->tmpdir, c->id);
     unlink(ledger);
-    if (mcpc_runner_spawn(r, uses_ledger ? ledger : NULL, &io, err, sizeof err) != MCPC_OK) {
+    /* against --url nobody can hand the implementation a ledger path */
+    if (!r->o->argv)
+        uses_ledger = 0;
+    if (mcpc_runner_start(r, uses_ledger ? ledger : NULL, &t, err, sizeof err) != MCPC_OK) {
         ctx.verdict = MCPC_V_ERROR;
-        snprintf(ctx.message, sizeof ctx.message, "could not start the implementation: %s", err);
+        snprintf(ctx.message, sizeof ctx.message, "could not start or reach the implementation: %s", err);
         r->unreachable = 1;
         goto report;
     }
-    ctx.io = io;
+    ctx.io = t.io;
     ctx.ledger_path = uses_ledger ? ledger : NULL;
-    mcpc_session_init(&s, io, &tr, r->era, r->o->timeout_ms);
+    mcpc_session_init(&s, t.conn, &tr, r->era, r->o->timeout_ms);
+    s.wire = r->wire;
     ctx.s = &s;
+    mcpc_runner_env env = {r, &t, &s, &tr, uses_ledger ? ledger : NULL};
+    ctx.runner = &env;
+    ctx.reconnect = mcpc_runner_reconnect;
     if (strcmp(c->session, "open") == 0) {
         json_t *open = json_pack("{s:s}", "do", "open");
         mcpc_verdict v = mcpc_step_run(&ctx, 0, open);
@@ -240,6 +285,24 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
             continue;
         if (v != MCPC_V_PASS && v != MCPC_V_WARN)
             break;
+    }
+    /* every message received in the case, checked against the official schema of the era */
+    if (r->wire) {
+        json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
+                               "do", "wire_schema", "verdict", s.wire_violations ? "FAIL" : "PASS",
+                               "expected", "every message conforms to the official MCP schema of the era",
+                               "arrived", s.wire_violations ? s.wire_first : "all conform",
+                               "message", s.wire_violations ? "a message breaks the official MCP schema"
+                                                            : "wire schema respected");
+        if (wc)
+            json_array_append_new(ctx.checks, wc);
+        /* a violation breaks WIRE-01, whatever requirement the case itself is about */
+        json_t *wreq = json_object_get(r->reqs, "WIRE-01");
+        if (s.wire_violations && wreq && !mcpc_json_strarray_has(c->requirements, "WIRE-01"))
+            json_array_append_new(res.requirements,
+                                  json_pack("{s:s,s:O,s:O}", "id", "WIRE-01", "level",
+                                            json_object_get(wreq, "level"), "text",
+                                            json_object_get(wreq, "text")));
     }
     /* the overall verdict is the worst step's; the deciding details are the last non-PASS step's */
     mcpc_verdict worst = MCPC_V_PASS;
@@ -268,18 +331,7 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
         snprintf(ctx.message, sizeof ctx.message, "all %zu check(s) passed", json_array_size(ctx.checks));
     }
 stop:
-    mcpc_stdio_stop(io);
-    {
-        size_t len, total;
-        int crashed = 0;
-        const char *tail = mcpc_stdio_stderr_tail(io, &len, &total);
-        if (total) {
-            mcpc_transcript_add(&tr, "stderr", tail, len);
-            if (total > len)
-                mcpc_transcript_note(&tr, "stderr: %zu bytes in all, the last %zu kept", total, len);
-        }
-        mcpc_transcript_note(&tr, "implementation %s", mcpc_stdio_exit_text(io, &crashed));
-    }
+    mcpc_target_stop(&t, &tr);
     mcpc_session_clear(&s);
     unlink(ledger);
 report:
@@ -297,7 +349,7 @@ report:
     res.expected_failure = mcpc_json_strarray_has(r->baseline, c->id);
     res.elapsed_ms = (double)(mcpc_clock_ms() - t0);
     mcpc_report_bus_case_end(&r->bus, index, &res);
-    mcpc_stdio_free(io);
+    mcpc_target_stop(&t, NULL);
     json_decref(res.requirements);
     json_decref(ctx.checks);
     json_decref(ctx.vars);
@@ -336,7 +388,7 @@ static void mcpc_runner_profile_verdict(mcpc_runner *r, json_t *verdicts, mcpc_r
         }
     }
     json_array_foreach(json_object_get(r->profile, "pending"), i, p) {
-        if (mcpc_json_strarray_has(json_object_get(p, "transports"), "stdio"))
+        if (mcpc_json_strarray_has(json_object_get(p, "transports"), r->o->transport))
             pending++;
     }
     sum->attained = failing == 0 && pending == 0;
@@ -389,8 +441,12 @@ int mcpc_runner_run(const mcpc_run_opts *o)
         code = MCPC_EXIT_UNREACHABLE;
         goto out;
     }
+    if (o->spec_dir && mcpc_wire_load(o->spec_dir, mcpc_era_name(r.era), &r.wire, err, sizeof err) != MCPC_OK)
+        fprintf(stderr, "mcpcert: wire-schema validation is off: %s\n", err);
     size_t off = 0;
-    for (size_t i = 0; o->argv[i] && off < sizeof r.target - 1; i++)
+    if (o->url)
+        off += (size_t)snprintf(r.target, sizeof r.target, "%s%s", o->url, o->argv ? " <- " : "");
+    for (size_t i = 0; o->argv && o->argv[i] && off < sizeof r.target - 1; i++)
         off += (size_t)snprintf(r.target + off, sizeof r.target - off, "%s%s", i ? " " : "", o->argv[i]);
     if (!o->quiet)
         mcpc_report_bus_add(&r.bus, mcpc_report_term_new(stdout, o->colour));
@@ -401,7 +457,7 @@ int mcpc_runner_run(const mcpc_run_opts *o)
         mcpc_report_bus_add(&r.bus, mcpc_report_junit_new(path));
     }
     mcpc_run_info info = {.tool_version = MCPC_VERSION, .target = r.target, .role = "server",
-                          .transport = "stdio", .era = mcpc_era_name(r.era),
+                          .transport = o->transport, .era = mcpc_era_name(r.era),
                           .profile = r.profile ? json_string_value(json_object_get(r.profile, "id")) : NULL,
                           .total_cases = json_array_size(r.selected)};
     mcpc_report_bus_run_start(&r.bus, &info);
@@ -452,6 +508,7 @@ int mcpc_runner_run(const mcpc_run_opts *o)
 out:
     json_decref(verdicts);
     mcpc_report_bus_destroy(&r.bus);
+    mcpc_wire_free(r.wire);
     if (r.tmpdir[0])
         rmdir(r.tmpdir);
     json_decref(r.reqs);

@@ -15,7 +15,10 @@ enum {
 };
 
 typedef struct {
-    char **argv;                   /* the implementation's command (NULL-terminated) */
+    char **argv;                   /* the implementation's command (NULL-terminated), or NULL */
+    const char *transport;         /* "stdio" | "http" */
+    const char *url;               /* HTTP endpoint, or NULL (see target.h for "{port}") */
+    int allow_remote;              /* HTTP: permit a non-loopback target */
     int era_forced;                /* 1: use `era`; 0: negotiate the newest the server offers */
     mcpc_era era;
     int timeout_ms;                /* per awaited message */
@@ -25,6 +28,7 @@ typedef struct {
     const char *expected_failures; /* path or NULL */
     const char *report_dir;        /* NULL: no files */
     const char *data_dir;          /* holds cases/, profiles/, docs/requirements.json */
+    const char *spec_dir;          /* official MCP schemas (mcp-<era>.schema.json), or NULL */
     int colour;
     int quiet;                     /* no terminal report */
 } mcpc_run_opts;

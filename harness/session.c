@@ -5,6 +5,7 @@
 
 #include "clock.h"
 #include "session.h"
+#include "wire.h"
 
 #define MCPC_CLIENT_NAME "mcpcert"
 #define MCPC_CLIENT_VERSION "0.1.0"
@@ -27,29 +28,34 @@ int mcpc_era_parse(const char *name, mcpc_era *era)
     return -1;
 }
 
-void mcpc_session_init(mcpc_session *s, mcpc_stdio *io, mcpc_transcript *tr, mcpc_era era,
+void mcpc_session_init(mcpc_session *s, mcpc_conn *conn, mcpc_transcript *tr, mcpc_era era,
                        int timeout_ms)
 {
     memset(s, 0, sizeof *s);
-    s->io = io;
+    s->conn = conn;
     s->tr = tr;
     s->era = era;
     s->timeout_ms = timeout_ms;
     s->next_id = 1;
     s->held = json_array();
+    s->pending = json_object();
 }
 
 void mcpc_session_clear(mcpc_session *s)
 {
     json_decref(s->held);
     json_decref(s->open_result);
-    s->held = s->open_result = NULL;
+    json_decref(s->pending);
+    s->held = s->open_result = s->pending = NULL;
 }
 
 mcpc_err mcpc_session_send_raw(mcpc_session *s, const char *bytes, size_t len)
 {
-    mcpc_transcript_add(s->tr, "send", bytes, len && bytes[len - 1] == '\n' ? len - 1 : len);
-    mcpc_err rc = mcpc_stdio_write(s->io, bytes, len, s->timeout_ms);
+    size_t body = len && bytes[len - 1] == '\n' ? len - 1 : len;
+    mcpc_transcript_add(s->tr, "send", bytes, body);
+    /* a stdio message ends with its newline; an HTTP body is just the message */
+    mcpc_err rc = s->conn->ops->send(s->conn, bytes, strcmp(s->conn->transport, "http") == 0 ? body : len,
+                                     s->timeout_ms);
     if (rc != MCPC_OK)
         snprintf(s->error, sizeof s->error, "writing to the implementation: %s", mcpc_strerror(rc));
     return rc;
@@ -109,6 +115,13 @@ mcpc_err mcpc_session_request(mcpc_session *s, const char *method, const json_t 
     if (!msg)
         goto out;
     rc = mcpc_session_send(s, msg);
+    if (rc == MCPC_OK) {
+        /* remember what each id asked, so its result is checked against the right schema */
+        char *key = json_dumps(use_id, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (key && json_object_size(s->pending) < 1024)
+            json_object_set_new(s->pending, key, json_string(method));
+        free(key);
+    }
     if (rc == MCPC_OK && sent_id) {
         *sent_id = use_id;
         use_id = NULL;
@@ -131,6 +144,27 @@ static int mcpc_session_jsonish(const char *line, size_t len)
     return 0;
 }
 
+/* Check a received message against the era's official schema; count and note violations. */
+static void mcpc_session_wire(mcpc_session *s, const mcpc_msg *m)
+{
+    char why[400], *key = NULL;
+    const char *method = NULL;
+    json_t *entry = NULL;
+    if ((m->kind == MCPC_MSG_RESULT || m->kind == MCPC_MSG_ERROR) && m->id &&
+        (key = json_dumps(m->id, JSON_ENCODE_ANY | JSON_COMPACT)) != NULL) {
+        entry = json_incref(json_object_get(s->pending, key));
+        json_object_del(s->pending, key);
+        method = json_string_value(entry);
+    }
+    if (s->wire && mcpc_wire_check(s->wire, m, method, why, sizeof why)) {
+        if (s->wire_violations++ == 0)
+            snprintf(s->wire_first, sizeof s->wire_first, "%s", why);
+        mcpc_transcript_note(s->tr, "wire-schema violation: %s", why);
+    }
+    json_decref(entry);
+    free(key);
+}
+
 mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms, mcpc_msg *out)
 {
     int64_t deadline = mcpc_clock_ms() + timeout_ms;
@@ -138,15 +172,14 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
     for (;;) {
         const char *line;
         size_t len;
-        mcpc_err rc = mcpc_stdio_read_line(s->io, mcpc_clock_left(deadline), &line, &len);
+        mcpc_err rc = s->conn->ops->recv(s->conn, mcpc_clock_left(deadline), &line, &len);
         if (rc == MCPC_ERR_TOO_BIG) {
-            if (mcpc_stdio_flooded(s->io)) {
+            if (s->conn->ops->flooded(s->conn)) {
                 snprintf(s->error, sizeof s->error,
-                         "stdout flood: more than the bound of bytes arrived (%zu bytes)",
-                         mcpc_stdio_stdout_total(s->io));
+                         "flood: more than the bound of bytes arrived (%zu bytes)",
+                         s->conn->ops->received(s->conn));
             } else {
-                snprintf(s->error, sizeof s->error, "a stdout line of %zu bytes exceeds the line bound",
-                         len);
+                snprintf(s->error, sizeof s->error, "a message of %zu bytes exceeds the size bound", len);
             }
             mcpc_transcript_note(s->tr, "%s", s->error);
             return rc;
@@ -179,6 +212,7 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
             snprintf(s->error, sizeof s->error, "malformed message: %s", out->reason);
             return prc;
         }
+        mcpc_session_wire(s, out);
         if (out->kind == MCPC_MSG_REQUEST) {
             s->server_requests++;
             /* We declare no client capabilities, so refuse what the server asks, as any client

@@ -10,7 +10,7 @@
 #include "error.h"
 #include "jsonrpc.h"
 #include "transcript.h"
-#include "transport_stdio.h"
+#include "conn.h"
 
 typedef enum {
     MCPC_ERA_2025_11_25 = 0,
@@ -29,7 +29,7 @@ const char *mcpc_era_name(mcpc_era era);
 int mcpc_era_parse(const char *name, mcpc_era *era);
 
 typedef struct {
-    mcpc_stdio *io;             /* borrowed */
+    mcpc_conn *conn;            /* borrowed: stdio or HTTP */
     mcpc_transcript *tr;        /* borrowed */
     mcpc_era era;
     int timeout_ms;             /* default deadline for one awaited message */
@@ -40,15 +40,20 @@ typedef struct {
     size_t malformed;           /* lines that were JSON-looking but broken, or not JSON-RPC */
     size_t server_requests;     /* messages from the server carrying method + id */
     json_t *open_result;        /* owned: initialize or server/discover result */
+    json_t *pending;            /* owned: {"<id as JSON>": "<method>"} for requests in flight */
+    struct mcpc_wire *wire;     /* borrowed: wire-schema validator, or NULL */
+    size_t wire_violations;     /* received messages that break the official schema */
+    char wire_first[400];       /* the first such violation */
     char error[256];            /* last failure, one line */
 } mcpc_session;
 
-/* Set up a session over a running child. No I/O. */
-void mcpc_session_init(mcpc_session *s, mcpc_stdio *io, mcpc_transcript *tr, mcpc_era era,
+/* Set up a session over a connection. No I/O. */
+void mcpc_session_init(mcpc_session *s, mcpc_conn *conn, mcpc_transcript *tr, mcpc_era era,
                        int timeout_ms);
 void mcpc_session_clear(mcpc_session *s);
 
-/* Send raw bytes exactly as given (recorded in the transcript). */
+/* Send raw bytes exactly as given (recorded in the transcript). On HTTP the one trailing
+ * newline, if any, is not part of the POST body. */
 mcpc_err mcpc_session_send_raw(mcpc_session *s, const char *bytes, size_t len);
 /* Send one message as one line. msg is borrowed. */
 mcpc_err mcpc_session_send(mcpc_session *s, const json_t *msg);

@@ -11,6 +11,7 @@
 #include "ledger.h"
 #include "match.h"
 #include "step.h"
+#include "step_int.h"
 
 typedef mcpc_verdict (*mcpc_step_fn)(mcpc_step_ctx *ctx, json_t *step);
 
@@ -28,18 +29,14 @@ typedef struct {
 /* ---- helpers --------------------------------------------------------------------------------- */
 
 /* A failed expectation grades FAIL in a MUST case and WARN in a SHOULD case. */
-static mcpc_verdict mcpc_step_miss(const mcpc_step_ctx *ctx)
+mcpc_verdict mcpc_step_miss(const mcpc_step_ctx *ctx)
 {
     return strcmp(ctx->level, "SHOULD") == 0 ? MCPC_V_WARN : MCPC_V_FAIL;
 }
 
-static mcpc_verdict mcpc_step_say(mcpc_step_ctx *ctx, mcpc_verdict v, const char *expected,
-                                  const char *arrived, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
 /* Record the deciding details of a step (expected / arrived / message). */
-static mcpc_verdict mcpc_step_say(mcpc_step_ctx *ctx, mcpc_verdict v, const char *expected,
-                                  const char *arrived, const char *fmt, ...)
+mcpc_verdict mcpc_step_say(mcpc_step_ctx *ctx, mcpc_verdict v, const char *expected,
+                           const char *arrived, const char *fmt, ...)
 {
     va_list ap;
     ctx->verdict = v;
@@ -52,7 +49,7 @@ static mcpc_verdict mcpc_step_say(mcpc_step_ctx *ctx, mcpc_verdict v, const char
 }
 
 /* Compact, printable text of a message, cut to fit a report line. */
-static void mcpc_step_show(const json_t *v, char *out, size_t outlen)
+void mcpc_step_show(const json_t *v, char *out, size_t outlen)
 {
     char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     char *p = s ? mcpc_text_printable(s, strlen(s), outlen > 40 ? outlen - 40 : outlen) : NULL;
@@ -61,20 +58,20 @@ static void mcpc_step_show(const json_t *v, char *out, size_t outlen)
     free(p);
 }
 
-static int mcpc_step_ms(json_t *step, const char *key, int dflt)
+int mcpc_step_ms(json_t *step, const char *key, int dflt)
 {
     json_t *v = json_object_get(step, key);
     return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
 }
 
-static const char *mcpc_step_str(json_t *step, const char *key, const char *dflt)
+const char *mcpc_step_str(json_t *step, const char *key, const char *dflt)
 {
     const char *s = json_string_value(json_object_get(step, key));
     return s ? s : dflt;
 }
 
 /* Verdict for a transport failure while a message was awaited. */
-static mcpc_verdict mcpc_step_transport(mcpc_step_ctx *ctx, mcpc_err rc, const char *expected)
+mcpc_verdict mcpc_step_transport(mcpc_step_ctx *ctx, mcpc_err rc, const char *expected)
 {
     int crashed = 0;
     const char *exit_text;
@@ -82,8 +79,12 @@ static mcpc_verdict mcpc_step_transport(mcpc_step_ctx *ctx, mcpc_err rc, const c
     case MCPC_ERR_TIMEOUT:
         return mcpc_step_say(ctx, MCPC_V_TIMEOUT, expected, "nothing", "%s", ctx->s->error);
     case MCPC_ERR_EOF:
-        mcpc_stdio_wait_exit(ctx->io, 500);
-        exit_text = mcpc_stdio_exit_text(ctx->io, &crashed);
+        if (ctx->io) {
+            mcpc_stdio_wait_exit(ctx->io, 500);
+            exit_text = mcpc_stdio_exit_text(ctx->io, &crashed);
+        } else {
+            exit_text = "connection closed";
+        }
         return mcpc_step_say(ctx, MCPC_V_CRASH, expected, ctx->s->error,
                              "the implementation closed its output (%s)", exit_text);
     case MCPC_ERR_TOO_BIG:
@@ -597,7 +598,7 @@ static int mcpc_step_safe_tool(json_t *t)
 static mcpc_verdict mcpc_step_call_tools(mcpc_step_ctx *ctx, json_t *step)
 {
     json_t *tools = json_object_get(ctx->vars, mcpc_step_str(step, "of", "tools"));
-    json_t *out = json_array();
+    json_t *out = json_array(), *byname = json_object();
     const char *expected = "a response to each read-only, argument-free tool call";
     size_t i, calls = 0, timeouts = 0, max = (size_t)mcpc_step_ms(step, "max", 20);
     json_t *t;
@@ -622,8 +623,10 @@ static mcpc_verdict mcpc_step_call_tools(mcpc_step_ctx *ctx, json_t *step)
             break;
         }
         json_t *r = json_object_get(resp, "result");
-        if (r)
+        if (r) {
             json_array_append(out, r);
+            json_object_set(byname, json_string_value(json_object_get(t, "name")), r);
+        }
         json_decref(resp);
     }
     if (v == MCPC_V_PASS && calls > 0 && timeouts == calls) {
@@ -631,11 +634,17 @@ static mcpc_verdict mcpc_step_call_tools(mcpc_step_ctx *ctx, json_t *step)
                           "none of the %zu tool call(s) was answered within %d ms", calls,
                           ctx->s->timeout_ms);
     } else if (v == MCPC_V_PASS) {
-        json_object_set(ctx->vars, mcpc_step_str(step, "into", "results"), out);
+        char key[160];
+        const char *into = mcpc_step_str(step, "into", "results");
+        json_object_set(ctx->vars, into, out);
+        /* the same results by tool name, for checks that need the tool (outputSchema) */
+        snprintf(key, sizeof key, "%s_by_tool", into);
+        json_object_set(ctx->vars, key, byname);
         mcpc_step_say(ctx, MCPC_V_PASS, expected, "", "%zu tool call(s) answered, %zu too slow",
                       calls - timeouts, timeouts);
     }
     json_decref(out);
+    json_decref(byname);
     return v;
 }
 
@@ -739,8 +748,17 @@ static mcpc_verdict mcpc_step_ledger_check(mcpc_step_ctx *ctx, json_t *step)
                          mcpc_step_str(step, "reason", "the side-effect ledger changed unexpectedly"));
 }
 
+/* Process steps need a child we started; against --url there is none. */
+static mcpc_verdict mcpc_step_no_process(mcpc_step_ctx *ctx)
+{
+    return mcpc_step_say(ctx, MCPC_V_NOT_TESTABLE, "", "",
+                         "the implementation was not started by mcpcert, so its process cannot be observed");
+}
+
 static mcpc_verdict mcpc_step_close_stdin(mcpc_step_ctx *ctx, json_t *step)
 {
+    if (!ctx->io)
+        return mcpc_step_no_process(ctx);
     mcpc_stdio_close_stdin(ctx->io);
     mcpc_transcript_note(ctx->tr, "closed the implementation's stdin");
     return MCPC_V_PASS;
@@ -751,6 +769,8 @@ static mcpc_verdict mcpc_step_expect_exit(mcpc_step_ctx *ctx, json_t *step)
     int ms = mcpc_step_ms(step, "ms", 2000);
     char expected[120];
     snprintf(expected, sizeof expected, "the process exits within %d ms", ms);
+    if (!ctx->io)
+        return mcpc_step_no_process(ctx);
     if (mcpc_stdio_wait_exit(ctx->io, ms) == MCPC_OK)
         return mcpc_step_say(ctx, MCPC_V_PASS, expected, mcpc_stdio_exit_text(ctx->io, NULL), "exited");
     return mcpc_step_say(ctx, mcpc_step_miss(ctx), expected, "still running",
@@ -760,6 +780,8 @@ static mcpc_verdict mcpc_step_expect_exit(mcpc_step_ctx *ctx, json_t *step)
 static mcpc_verdict mcpc_step_alive(mcpc_step_ctx *ctx, json_t *step)
 {
     const char *expected = "the process is still running";
+    if (!ctx->io)
+        return mcpc_step_no_process(ctx);
     if (!mcpc_stdio_exited(ctx->io))
         return mcpc_step_say(ctx, MCPC_V_PASS, expected, "running", "alive");
     return mcpc_step_say(ctx, MCPC_V_CRASH, expected, mcpc_stdio_exit_text(ctx->io, NULL),
@@ -777,6 +799,14 @@ static mcpc_verdict mcpc_step_open(mcpc_step_ctx *ctx, json_t *step)
     if (rc == MCPC_ERR_TIMEOUT || rc == MCPC_ERR_EOF || rc == MCPC_ERR_TOO_BIG)
         return mcpc_step_transport(ctx, rc, "the session to open");
     return mcpc_step_say(ctx, MCPC_V_FAIL, "the session to open", ctx->s->error, "%s", ctx->s->error);
+}
+
+/* A second connection (a fresh process on stdio): the runner starts it and opens the session. */
+static mcpc_verdict mcpc_step_reconnect(mcpc_step_ctx *ctx, json_t *step)
+{
+    if (!ctx->reconnect)
+        return mcpc_step_say(ctx, MCPC_V_ERROR, "", "", "harness error: no way to reconnect here");
+    return ctx->reconnect(ctx);
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
@@ -804,6 +834,11 @@ static const mcpc_step_def mcpc_steps[] = {
     {"expect_exit", NOKEYS, KEYS("ms"), mcpc_step_expect_exit, 0},
     {"alive", NOKEYS, NOKEYS, mcpc_step_alive, 0},
     {"open", NOKEYS, NOKEYS, mcpc_step_open, 1},
+    {"call_invalid", KEYS("of"), KEYS("max"), mcpc_step_call_invalid, 1},
+    {"call_unlisted", KEYS("of"), KEYS("max"), mcpc_step_call_unlisted, 1},
+    {"lint_schemas", KEYS("of"), NOKEYS, mcpc_step_lint_schemas, 0},
+    {"check_structured", KEYS("of", "results"), NOKEYS, mcpc_step_check_structured, 0},
+    {"reconnect", NOKEYS, NOKEYS, mcpc_step_reconnect, 1},
 };
 #define MCPC_NSTEPS (sizeof mcpc_steps / sizeof mcpc_steps[0])
 
@@ -939,7 +974,7 @@ static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *er
         return MCPC_ERR_CASE;
     }
     static const char *const str_keys[] = {"method", "key", "into", "of", "a", "b", "name",
-                                           "expected", "reason", "path", NULL};
+                                           "expected", "reason", "path", "results", NULL};
     static const char *const int_keys[] = {"ms", "timeout_ms", "max_pages", "max", "delta", NULL};
     static const char *const bool_keys[] = {"meta", "any", "newline", "invisible", "control", "absent", NULL};
     for (size_t i = 0; str_keys[i]; i++) {

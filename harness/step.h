@@ -7,10 +7,11 @@
 #include "report.h"
 #include "session.h"
 #include "transcript.h"
+#include "transport_stdio.h"
 
-typedef struct {
+typedef struct mcpc_step_ctx_s {
     mcpc_session *s;          /* borrowed; NULL for session "none" until a step opens one */
-    mcpc_stdio *io;           /* borrowed */
+    mcpc_stdio *io;           /* borrowed: the child we started, or NULL (--url) */
     mcpc_transcript *tr;      /* borrowed */
     const char *level;        /* the case's level: MUST fails, SHOULD warns */
     const char *ledger_path;  /* NULL when no ledger */
@@ -18,6 +19,9 @@ typedef struct {
     json_t *sent_id;          /* owned: id of the last request */
     json_t *checks;           /* owned: array of per-step results */
     long ledger_mark;         /* ledger line count at the last ledger_mark step */
+    /* a new connection to the implementation (the runner's), replacing s/io; NULL: none */
+    mcpc_verdict (*reconnect)(struct mcpc_step_ctx_s *ctx);
+    void *runner;             /* borrowed: the runner's state for reconnect */
     /* the deciding step's details, for the report */
     mcpc_verdict verdict;
     char expected[512];

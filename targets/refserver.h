@@ -1,9 +1,10 @@
-/* The reference MCP server (stdio, dual-era): the interface between its front end
- * (refserver_main.c, the stdio loop), its dispatcher (refserver.c: JSON-RPC strictness, eras,
- * flaws) and its fixtures (refserver_tools.c: tools, resources, prompts).
+/* The reference MCP server (dual-era): the interface between its front ends (refserver_main.c,
+ * the command line and the stdio loop; refserver_http.c, streamable HTTP), its dispatcher
+ * (refserver.c: JSON-RPC strictness, eras, flaws) and its fixtures (refserver_tools.c: tools,
+ * resources, prompts).
  *
  * The dispatcher takes one input line and emits zero or more output lines through a callback,
- * so another front end (HTTP) can reuse it. Every `--flaw` breaks exactly one requirement; the
+ * so both front ends share it. Every `--flaw` breaks exactly one requirement; the
  * list below is the single source of flaw names. */
 #ifndef MCPC_REFSERVER_H
 #define MCPC_REFSERVER_H
@@ -67,7 +68,12 @@
     X(DIE_ON_PARSE_ERROR, "die-on-parse-error") \
     X(RUG_PULL, "rug-pull") \
     X(POISONED_DESCRIPTION, "poisoned-description") \
-    X(POISONED_RESULT, "poisoned-result")
+    X(POISONED_RESULT, "poisoned-result") \
+    X(COERCE_ARGS, "coerce-args") \
+    X(CASE_INSENSITIVE_TOOLS, "case-insensitive-tools") \
+    X(OPEN_SCHEMA, "open-schema") \
+    X(NONCE_DESCRIPTION, "nonce-description") \
+    X(STRUCTURED_MISMATCH, "structured-mismatch")
 
 enum mcpc_ref_flaw {
 #define MCPC_REF_FLAW_ENUM(e, name) MCPC_REF_FLAW_##e,
@@ -175,5 +181,18 @@ mcpc_err mcpc_ref_prompts_get(struct mcpc_ref_server *s, const struct mcpc_ref_c
 
 /* Free the notes held by s. */
 void mcpc_ref_notes_clear(struct mcpc_ref_server *s);
+
+/* ---- refserver_http.c ----------------------------------------------------------------- */
+
+#define MCPC_REF_HTTP_PATH "/mcp"              /* the MCP endpoint */
+#define MCPC_REF_HTTP_MAX_SESSIONS 64          /* 2025-11-25 sessions; the least recently
+                                                * used one is ended to make room */
+
+/* Serve streamable HTTP on 127.0.0.1:port (0 = ephemeral) until SIGINT/SIGTERM, EOF on stdin
+ * (unless the ignore-eof flaw) or an exit a flaw asks for. Prints exactly one stdout line,
+ * "listening on http://127.0.0.1:<port>/mcp". s is the stateless 2026-07-28 state and the
+ * template (flaws, page size, ledger) of every 2025-11-25 session; it stays the caller's.
+ * Returns the exit status. */
+int mcpc_ref_http_serve(struct mcpc_ref_server *s, unsigned port);
 
 #endif

@@ -1,12 +1,14 @@
-/* refserver: the reference MCP server on stdio (2025-11-25 and 2026-07-28).
+/* refserver: the reference MCP server on stdio or streamable HTTP (2025-11-25 and 2026-07-28).
  *
  *   refserver [--flaw NAME]... [--page-size N]     serve newline-delimited JSON-RPC on stdio
+ *   refserver --http PORT [--flaw NAME]...         serve http://127.0.0.1:PORT/mcp (0: any port)
  *   refserver --list-flaws                          print every flaw name, one per line
  *
- * This file is the command line and the stdio loop only: it reads stdin in chunks, splits
- * lines itself (bounded at MCPC_REF_MAX_LINE bytes; a longer line is answered with one parse
- * error and skipped up to its newline), hands each line to mcpc_ref_handle_line() and writes
- * what comes back to stdout, flushed per line. Logs go to stderr. */
+ * This file is the command line and the stdio loop only (HTTP is refserver_http.c): it reads
+ * stdin in chunks, splits lines itself (bounded at MCPC_REF_MAX_LINE bytes; a longer line is
+ * answered with one parse error and skipped up to its newline), hands each line to
+ * mcpc_ref_handle_line() and writes what comes back to stdout, flushed per line. Logs go to
+ * stderr. */
 #include "refserver.h"
 
 #include <errno.h>
@@ -153,20 +155,37 @@ static int any_flaw(const struct mcpc_ref_server *s)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: refserver [--flaw NAME]... [--page-size N]\n"
+            "usage: refserver [--http PORT] [--flaw NAME]... [--page-size N]\n"
             "       refserver --list-flaws\n"
-            "The reference MCP server of mcpcert, on stdio (%s and %s).\n"
+            "The reference MCP server of mcpcert, on stdio or streamable HTTP (%s and %s).\n"
+            "  --http PORT      serve http://127.0.0.1:PORT%s instead of stdio (0: any free\n"
+            "                   port); prints \"listening on <url>\" on stdout, stops on\n"
+            "                   SIGTERM, SIGINT or EOF on stdin\n"
             "  --flaw NAME      break one requirement on purpose (repeatable)\n"
             "  --page-size N    items per list page, 1..%d (default %d)\n"
             "  --list-flaws     print the flaw names and exit\n"
             "Environment: MCPCERT_LEDGER=FILE appends one JSON line per tool side effect.\n",
-            MCPC_REF_LEGACY_VERSION, MCPC_REF_MODERN_VERSION, MCPC_REF_MAX_PAGE_SIZE,
-            MCPC_REF_DEFAULT_PAGE_SIZE);
+            MCPC_REF_LEGACY_VERSION, MCPC_REF_MODERN_VERSION, MCPC_REF_HTTP_PATH,
+            MCPC_REF_MAX_PAGE_SIZE, MCPC_REF_DEFAULT_PAGE_SIZE);
 }
 
-/* Parse argv into s. Returns -1 to go on serving, else the exit status (0 after
- * --list-flaws or --help, 2 for a usage error). */
-static int parse_args(int argc, char **argv, struct mcpc_ref_server *s)
+/* Parse a decimal number in lo..hi from val; -1 if it is not one. */
+static long parse_number(const char *val, long lo, long hi)
+{
+    char *end = NULL;
+    unsigned long n;
+
+    errno = 0;
+    n = strtoul(val, &end, 10);
+    if (errno || !end || *end || val[0] < '0' || val[0] > '9' || n < (unsigned long)lo ||
+        n > (unsigned long)hi)
+        return -1;
+    return (long)n;
+}
+
+/* Parse argv into s and *http_port (-1: stdio). Returns -1 to go on serving, else the exit
+ * status (0 after --list-flaws or --help, 2 for a usage error). */
+static int parse_args(int argc, char **argv, struct mcpc_ref_server *s, long *http_port)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = NULL;
@@ -181,9 +200,11 @@ static int parse_args(int argc, char **argv, struct mcpc_ref_server *s)
             usage(stdout);
             return 0;
         }
-        if (strncmp(arg, "--flaw=", 7) == 0 || strncmp(arg, "--page-size=", 12) == 0) {
+        if (strncmp(arg, "--flaw=", 7) == 0 || strncmp(arg, "--page-size=", 12) == 0 ||
+            strncmp(arg, "--http=", 7) == 0) {
             val = strchr(arg, '=') + 1;
-        } else if (strcmp(arg, "--flaw") == 0 || strcmp(arg, "--page-size") == 0) {
+        } else if (strcmp(arg, "--flaw") == 0 || strcmp(arg, "--page-size") == 0 ||
+                   strcmp(arg, "--http") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "refserver: %s needs a value\n", arg);
                 return 2;
@@ -200,13 +221,14 @@ static int parse_args(int argc, char **argv, struct mcpc_ref_server *s)
                 return 2;
             }
             s->flaw[f] = true;
+        } else if (strncmp(arg, "--http", 6) == 0) {
+            if ((*http_port = parse_number(val, 0, 65535)) < 0) {
+                fprintf(stderr, "refserver: --http wants a port 0..65535, not %s\n", val);
+                return 2;
+            }
         } else {
-            char *end = NULL;
-            unsigned long n;
-            errno = 0;
-            n = strtoul(val, &end, 10);
-            if (errno || !end || *end || val[0] < '0' || val[0] > '9' || n < 1 ||
-                n > MCPC_REF_MAX_PAGE_SIZE) {
+            long n = parse_number(val, 1, MCPC_REF_MAX_PAGE_SIZE);
+            if (n < 0) {
                 fprintf(stderr, "refserver: --page-size wants 1..%d, not %s\n",
                         MCPC_REF_MAX_PAGE_SIZE, val);
                 return 2;
@@ -217,16 +239,17 @@ static int parse_args(int argc, char **argv, struct mcpc_ref_server *s)
     return -1;
 }
 
-/* Parse the command line, announce ourselves on stderr, serve stdin. */
+/* Parse the command line, announce ourselves on stderr, serve stdin or HTTP. */
 int main(int argc, char **argv)
 {
     struct mcpc_ref_server s;
     struct out_sink o = { 0 };
     const char *ledger = getenv("MCPCERT_LEDGER");
+    long http_port = -1;
     int status;
 
     mcpc_ref_server_init(&s);
-    status = parse_args(argc, argv, &s);
+    status = parse_args(argc, argv, &s, &http_port);
     if (status >= 0)
         goto out;
     if (ledger && *ledger)
@@ -234,9 +257,10 @@ int main(int argc, char **argv)
     /* A vanished reader must not kill us mid-write; write errors end the loop instead. */
     signal(SIGPIPE, SIG_IGN);
 
-    fprintf(stderr, "refserver: %s %s on stdio (%s, %s), page size %zu, ledger %s, flaws:",
-            MCPC_REF_SERVER_NAME, MCPC_REF_SERVER_VERSION, MCPC_REF_LEGACY_VERSION,
-            MCPC_REF_MODERN_VERSION, s.page_size, s.ledger_path ? s.ledger_path : "(none)");
+    fprintf(stderr, "refserver: %s %s on %s (%s, %s), page size %zu, ledger %s, flaws:",
+            MCPC_REF_SERVER_NAME, MCPC_REF_SERVER_VERSION, http_port >= 0 ? "http" : "stdio",
+            MCPC_REF_LEGACY_VERSION, MCPC_REF_MODERN_VERSION, s.page_size,
+            s.ledger_path ? s.ledger_path : "(none)");
     for (size_t k = 0; k < MCPC_REF_FLAW__COUNT; k++)
         if (s.flaw[k])
             fprintf(stderr, " %s", mcpc_ref_flaw_name((enum mcpc_ref_flaw)k));
@@ -244,6 +268,12 @@ int main(int argc, char **argv)
         fprintf(stderr, " none");
     fprintf(stderr, "\n");
 
+    if (http_port >= 0) {
+        /* stdout carries only the "listening on" line there: stdout-banner, like the other
+         * stdio framing flaws, has no HTTP meaning. */
+        status = mcpc_ref_http_serve(&s, (unsigned)http_port);
+        goto out;
+    }
     if (s.flaw[MCPC_REF_FLAW_STDOUT_BANNER])
         stdout_emit(&o, "refserver ready\n", 16);
 

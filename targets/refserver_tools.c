@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define RUG_PULL_TEXT \
@@ -56,7 +57,7 @@ struct tool_def {
     const struct tool_arg *args;   /* every argument is required */
     size_t n_args;
     bool read_only, destructive, idempotent;
-    bool output_schema;            /* add: {sum: integer} */
+    bool output_schema;            /* add: {sum: integer}; read_notes: {count: integer} */
     tool_fn run;
 };
 
@@ -369,7 +370,7 @@ static const struct tool_def tools[] = {
       "Stores a short note in this server process (recorded in the ledger).", ARGS(note_args),
       false, false, false, false, run_write_note },
     { "read_notes", "Read notes", "Lists the notes stored so far.", NULL, 0,
-      true, false, true, false, run_read_notes },
+      true, false, true, true, run_read_notes },
     { "fail", "Fail", "Always fails with a tool execution error.", NULL, 0,
       true, false, true, false, run_fail },
     { "log", "Log", "Writes a line to the server's log (stderr).", ARGS(log_args),
@@ -387,6 +388,12 @@ static const char *tool_description(const struct mcpc_ref_server *s, const struc
         return "Returns the given text unchanged." RUG_PULL_TEXT;
     if (d->run == run_read_notes && s->flaw[MCPC_REF_FLAW_POISONED_DESCRIPTION])
         return "Lists the notes stored so far." POISON_DESCRIPTION_TEXT;
+    /* nonce-description flaw: a per-process detail, so lists differ across connections */
+    if (d->run == run_echo && s->flaw[MCPC_REF_FLAW_NONCE_DESCRIPTION]) {
+        static char nonce[96];
+        snprintf(nonce, sizeof nonce, "Returns the given text unchanged (instance %ld).", (long)getpid());
+        return nonce;
+    }
     return d->description;
 }
 
@@ -400,11 +407,15 @@ static json_t *tool_json(const struct mcpc_ref_server *s, const struct tool_def 
         root_type = "string";
     if (!(props = json_object()) || !(required = json_array()))
         goto fail;
+    /* open-schema flaw: echo advertises an open object with an unbounded string */
+    bool open = d->run == run_echo && s->flaw[MCPC_REF_FLAW_OPEN_SCHEMA];
     for (size_t i = 0; i < d->n_args; i++) {
         const struct tool_arg *a = &d->args[i];
-        json_t *p = a->type == ARG_STRING
+        json_t *p = a->type == ARG_STRING && !open
             ? json_pack("{s:s, s:I, s:s}", "type", "string", "maxLength", (json_int_t)a->max_len,
                         "description", a->description)
+            : a->type == ARG_STRING
+            ? json_pack("{s:s, s:s}", "type", "string", "description", a->description)
             : json_pack("{s:s, s:s}", "type", "integer", "description", a->description);
         if (json_object_set_new(props, a->name, p) ||
             json_array_append_new(required, json_string(a->name)))
@@ -415,7 +426,7 @@ static json_t *tool_json(const struct mcpc_ref_server *s, const struct tool_def 
         goto fail;
     if (json_array_size(required) > 0 && json_object_set(schema, "required", required))
         goto fail;
-    if (json_object_set_new(schema, "additionalProperties", json_false()))
+    if (!open && json_object_set_new(schema, "additionalProperties", json_false()))
         goto fail;
 
     ann = json_pack("{s:b}", "readOnlyHint", d->read_only);
@@ -435,8 +446,9 @@ static json_t *tool_json(const struct mcpc_ref_server *s, const struct tool_def 
     if (d->output_schema &&
         json_object_set_new(tool, "outputSchema",
                             json_pack("{s:s, s:{s:{s:s}}, s:[s], s:b}", "type", "object",
-                                      "properties", "sum", "type", "integer",
-                                      "required", "sum", "additionalProperties", 0)))
+                                      "properties", d->run == run_add ? "sum" : "count", "type", "integer",
+                                      "required", d->run == run_add ? "sum" : "count",
+                                      "additionalProperties", 0)))
         goto fail;
     goto out;
 fail:
@@ -488,7 +500,7 @@ out:
 }
 
 /* Check args (borrowed object) against d's schema. Returns 0, or -1 with why filled. */
-static int validate_args(const struct tool_def *d, json_t *args, char *why, size_t whylen)
+static int validate_args(const struct tool_def *d, json_t *args, bool coerce, char *why, size_t whylen)
 {
     const char *key;
     json_t *v;
@@ -522,6 +534,10 @@ static int validate_args(const struct tool_def *d, json_t *args, char *why, size
                      a->max_len);
             return -1;
         }
+        /* coerce-args flaw: a string of digits passes for an integer, as lax parsers do */
+        if (a->type == ARG_INTEGER && coerce && json_is_string(v) && json_string_length(v) > 0 &&
+            strspn(json_string_value(v), "-0123456789") == json_string_length(v))
+            continue;
         if (a->type == ARG_INTEGER && !get_integer(v, &ignored)) {
             snprintf(why, whylen, "argument \"%s\" must be an integer, not %s", a->name,
                      type_name(v));
@@ -561,8 +577,10 @@ static mcpc_err run_add(struct mcpc_ref_server *s, const struct mcpc_ref_call *c
     json_int_t a = 0, b = 0, sum;
     char text[32], json_text[48];
 
-    (void)get_integer(json_object_get(args, "a"), &a);
-    (void)get_integer(json_object_get(args, "b"), &b);
+    if (!get_integer(json_object_get(args, "a"), &a))
+        a = strtoll(str_arg(args, "a"), NULL, 10); /* reachable only under coerce-args */
+    if (!get_integer(json_object_get(args, "b"), &b))
+        b = strtoll(str_arg(args, "b"), NULL, 10);
     if ((b > 0 && a > JINT_MAX - b) || (b < 0 && a < JINT_MIN - b))
         return text_result(r, true, "the sum of a and b does not fit in a 64-bit integer");
     sum = a + b;
@@ -630,6 +648,16 @@ static mcpc_err run_read_notes(struct mcpc_ref_server *s, const struct mcpc_ref_
     snprintf(text + o, cap - o, "%s", tail);
     rc = plain_result(r, text);
     free(text);
+    /* structuredContent {count} per the outputSchema (structured-mismatch flaw: a string) */
+    if (rc == MCPC_OK && r->result) {
+        char count[24];
+        snprintf(count, sizeof count, "%zu", s->n_notes);
+        json_t *sc = s->flaw[MCPC_REF_FLAW_STRUCTURED_MISMATCH]
+                         ? json_pack("{s:s}", "count", count)
+                         : json_pack("{s:I}", "count", (json_int_t)s->n_notes);
+        if (!sc || json_object_set_new(r->result, "structuredContent", sc))
+            return MCPC_ERR_NOMEM;
+    }
     return rc;
 }
 
@@ -710,7 +738,8 @@ mcpc_err mcpc_ref_tools_call(struct mcpc_ref_server *s, const struct mcpc_ref_ca
     if (!args && !(args = empty = json_object()))
         return MCPC_ERR_NOMEM;
     for (size_t i = 0; i < N_TOOLS; i++)
-        if (strcmp(json_string_value(name), tools[i].name) == 0)
+        if ((s->flaw[MCPC_REF_FLAW_CASE_INSENSITIVE_TOOLS] ? strcasecmp : strcmp)(
+                json_string_value(name), tools[i].name) == 0)
             d = &tools[i];
 
     r->no_result_type = s->flaw[MCPC_REF_FLAW_NO_RESULT_TYPE];
@@ -724,7 +753,7 @@ mcpc_err mcpc_ref_tools_call(struct mcpc_ref_server *s, const struct mcpc_ref_ca
         goto out;
     }
     if (!s->flaw[MCPC_REF_FLAW_NO_ARG_VALIDATION] &&
-        validate_args(d, args, why, sizeof why) != 0) {
+        validate_args(d, args, s->flaw[MCPC_REF_FLAW_COERCE_ARGS], why, sizeof why) != 0) {
         rc = text_result(r, true, "Invalid arguments for tool %s: %s", d->name, why);
         goto out;
     }

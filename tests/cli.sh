@@ -47,6 +47,16 @@ has "JSON report written" "$tmp/rep/report.json" '"verdict": "FAIL"'
 has "JSON report has the transcript" "$tmp/rep/report.json" '"dir": "recv"'
 has "JUnit report written" "$tmp/rep/junit.xml" "<failure"
 
+# wire-schema validation: a message that breaks the official schema fails any case, with its path
+if [ -f "${MCPC_SHARED:-/nonexistent}/spec/mcp-2026-07-28.schema.json" ]; then
+    "$M" run --case BASE-TOOL-01 --spec-version 2026-07-28 -- "$REF" --flaw discover-incomplete >"$tmp/w" 2>&1
+    check "a schema-breaking message fails the case" 1 $?
+    has "the wire check names the failing path" "$tmp/w" 'DiscoverResult: /result: missing required property "cacheScope"'
+    has "the wire check names WIRE-01" "$tmp/w" "requirement: WIRE-01"
+else
+    echo "SKIP: wire-schema checks (no official schemas under MCPC_SHARED=${MCPC_SHARED:-unset})"
+fi
+
 # unreachable implementation: exit 3
 "$M" run --case BASE-ENV-06 -- /nonexistent/server >"$tmp/u" 2>&1; check "missing command exits 3" 3 $?
 has "missing command is explained" "$tmp/u" "/nonexistent/server"
