@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interoperability: the base suite over stdio against the official reference server
+# Interoperability: every case (the gold profile selects them all) over stdio against the official reference server
 # @modelcontextprotocol/server-everything (pinned; installed by ./quickstart into third_party/node).
 # Its verdicts are recorded, case by case, in tests/expected/server-everything-stdio.txt; any
 # difference fails this test, so a change in either side is seen and reviewed.
@@ -17,7 +17,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PKG/package.json" | head -1)
 echo "server-everything $version"
-"$B/mcpcert" run --suite base --report-dir "$tmp/rep" -- node "$PKG/dist/index.js" stdio >"$tmp/out" 2>&1
+"$B/mcpcert" run --profile gold --report-dir "$tmp/rep" -- node "$PKG/dist/index.js" stdio >"$tmp/out" 2>&1
 code=$?
 sed 's/^/  /' "$tmp/out"
 sed -n 's/^\[ *[0-9]*\/[0-9]*\] *\([A-Z_]*\) *\([A-Z0-9-]*\) .*/\2 \1/p' "$tmp/out" | sort >"$tmp/got"
