@@ -12,7 +12,6 @@
  * FILE: { "<name>": { "schema": {...}, "valid": <instance>,
  *                     "invalid": [ {"why": "...", "data": <instance>} ] } }
  * Exit 1 when a valid instance is rejected or an invalid one accepted, 2 on usage/IO errors. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +56,7 @@ static double rate(const mcpc_schema *s, json_t *x)
     for (;;) {
         double ms = run(s, x, n);
         if (ms > TARGET_MS / 4) {
-            n = (long)ceil((double)n * TARGET_MS / ms);
+            n = (long)((double)n * TARGET_MS / ms) + 1;   /* ceil without libm */
             break;
         }
         n *= 4;
@@ -108,7 +107,7 @@ int main(int argc, char **argv)
             rc = 1;
             continue;
         }
-        if (getenv("BENCH_ANY") == NULL && mcpc_schema_validate(s, valid, NULL) != MCPC_OK) {
+        if (mcpc_schema_validate(s, valid, NULL) != MCPC_OK) {
             fprintf(stderr, "%s: valid instance rejected\n", name);
             rc = 1;
         } else if (count) {

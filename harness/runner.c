@@ -206,12 +206,14 @@ static mcpc_verdict mcpc_runner_reconnect(mcpc_step_ctx *ctx)
     if (mcpc_runner_start(env->r, env->ledger, env->t, err, sizeof err) != MCPC_OK) {
         mcpc_session_init(env->s, NULL, env->tr, env->r->era, env->r->o->timeout_ms);
         ctx->io = NULL;
+        ctx->http = NULL;
         snprintf(ctx->message, sizeof ctx->message, "could not reconnect: %s", err);
         return ctx->verdict = MCPC_V_ERROR;
     }
     mcpc_session_init(env->s, env->t->conn, env->tr, env->r->era, env->r->o->timeout_ms);
     env->s->wire = env->r->wire;
     ctx->io = env->t->io;
+    ctx->http = env->t->http;
     json_t *open = json_pack("{s:s}", "do", "open");
     mcpc_verdict v = mcpc_step_run(ctx, 0, open);
     json_decref(open);
@@ -259,6 +261,7 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
         goto report;
     }
     ctx.io = t.io;
+    ctx.http = t.http;
     ctx.ledger_path = uses_ledger ? ledger : NULL;
     mcpc_session_init(&s, t.conn, &tr, r->era, r->o->timeout_ms);
     s.wire = r->wire;

@@ -142,6 +142,7 @@ void mcpc_schema_free(mcpc_schema *s)
     free(s);
 }
 
+/* Subschemas compiled into s (0 for NULL). */
 size_t mcpc_schema_node_count(const mcpc_schema *s)
 {
     return s ? s->n_nodes : 0;
@@ -173,6 +174,7 @@ void mcpc_schema_errors_init(mcpc_schema_errors *e, size_t max)
     e->max = max ? max : MCPC_SCHEMA_DEF_MAX_ERRORS;
 }
 
+/* Frees what the sink owns; keeps max. */
 void mcpc_schema_errors_clear(mcpc_schema_errors *e)
 {
     for (size_t i = 0; i < e->count; i++) {

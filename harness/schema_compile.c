@@ -72,6 +72,7 @@ static int fail(cc_t *c, mcpc_err rc, const char *fmt, ...)
     return -1;
 }
 
+/* Out of memory: recorded like any failure. */
 static int nomem(cc_t *c)
 {
     return fail(c, MCPC_ERR_NOMEM, "out of memory while compiling a schema");
@@ -104,6 +105,7 @@ static size_t ptr_hash(const void *p)
     return (size_t)(v ^ (v >> 29));
 }
 
+/* The scan record of schema s, or NULL (s is borrowed). */
 static loc_t *loc_find(cc_t *c, json_t *s)
 {
     if (!c->locs_cap)
@@ -116,6 +118,7 @@ static loc_t *loc_find(cc_t *c, json_t *s)
     }
 }
 
+/* Record schema location s (borrowed) in resource res; grows the map at half load. */
 static int loc_add(cc_t *c, json_t *s, int32_t res)
 {
     if ((c->n_locs + 1) * 2 > c->locs_cap) {
@@ -194,6 +197,7 @@ nomem:
     return -1;
 }
 
+/* Register "$anchor"/"$dynamicAnchor" name of resource res; s is borrowed. */
 static int anchor_add(cc_t *c, int32_t res, const char *name, json_t *s)
 {
     const char *base = c->out->res[res].uri;
@@ -228,6 +232,7 @@ static const char *const kw_one[] = {"items", "contains", "additionalProperties"
 
 static int scan(cc_t *c, json_t *s, int32_t pres, int is_root, size_t depth);
 
+/* Scan one subschema value (borrowed). */
 static int scan_child(cc_t *c, json_t *v, int32_t res, size_t depth)
 {
     if (json_is_object(v))
@@ -515,8 +520,10 @@ static json_t *resolve_target(cc_t *c, const char *abs)
 /* ---- nodes --------------------------------------------------------------------------------- */
 
 static mcpc_schema_node *comp(cc_t *c, json_t *s, size_t depth);
+/* Insert t->props[idx] by linear probing (the table never fills: load <= 1/2). */
 static void ptab_insert(mcpc_schema_ptab *t, size_t idx);
 
+/* A zeroed node owned by the validator, within max_nodes. */
 static mcpc_schema_node *new_node(cc_t *c)
 {
     mcpc_schema *o = c->out;
@@ -559,6 +566,7 @@ static int get_count(cc_t *c, json_t *v, const char *kw, size_t *out)
     return fail(c, MCPC_ERR_INVALID, "\"%s\" must be a non-negative integer", kw);
 }
 
+/* A numeric bound; v is borrowed. */
 static int get_num(cc_t *c, json_t *v, const char *kw, mcpc_schema_num *out)
 {
     memset(out, 0, sizeof *out);
@@ -579,6 +587,7 @@ static int get_num(cc_t *c, json_t *v, const char *kw, mcpc_schema_num *out)
     return fail(c, MCPC_ERR_INVALID, "\"%s\" must be a number", kw);
 }
 
+/* Compile the subschema v (borrowed) of keyword kw. */
 static mcpc_schema_node *child(cc_t *c, json_t *v, const char *kw, size_t depth)
 {
     if (!json_is_object(v) && !json_is_boolean(v)) {
@@ -611,6 +620,7 @@ static int child_array(cc_t *c, json_t *a, const char *kw, size_t depth, mcpc_sc
     return 0;
 }
 
+/* "type": string or array of type names; v is borrowed. */
 static int comp_type(cc_t *c, mcpc_schema_node *n, json_t *v)
 {
     static const char *const names[] = {"null", "boolean", "object", "array", "number",
@@ -640,6 +650,7 @@ static int comp_type(cc_t *c, mcpc_schema_node *n, json_t *v)
     return 0;
 }
 
+/* "enum": the validator keeps a new reference to each value. */
 static int comp_enum(cc_t *c, mcpc_schema_node *n, json_t *v)
 {
     size_t i;
@@ -737,6 +748,7 @@ static int comp_properties(cc_t *c, mcpc_schema_node *n, json_t *v, size_t depth
     return 0;
 }
 
+/* Insert t->props[idx] by linear probing (the table never fills: load <= 1/2). */
 static void ptab_insert(mcpc_schema_ptab *t, size_t idx)
 {
     const mcpc_schema_prop *p = &t->props[idx];
@@ -788,6 +800,7 @@ static int build_ptab(cc_t *c, mcpc_schema_node *n)
     return 0;
 }
 
+/* The validator owns re from here on (freed on failure too). */
 static int add_regex(cc_t *c, mcpc_schema_re *re)
 {
     mcpc_schema *o = c->out;
@@ -805,6 +818,7 @@ static int add_regex(cc_t *c, mcpc_schema_re *re)
     return 0;
 }
 
+/* Compile an ECMA pattern (bytes, not borrowed beyond the call) into *out. */
 static int comp_regex(cc_t *c, const char *p, size_t len, mcpc_schema_re **out)
 {
     char msg[200];
@@ -814,6 +828,7 @@ static int comp_regex(cc_t *c, const char *p, size_t len, mcpc_schema_re **out)
     return add_regex(c, *out);
 }
 
+/* "patternProperties": v is borrowed; keys are ECMA patterns. */
 static int comp_pattern_props(cc_t *c, mcpc_schema_node *n, json_t *v, size_t depth)
 {
     const char *k;
@@ -837,6 +852,7 @@ static int comp_pattern_props(cc_t *c, mcpc_schema_node *n, json_t *v, size_t de
     return 0;
 }
 
+/* "dependentRequired": v is borrowed; names are copied into the arena. */
 static int comp_dep_required(cc_t *c, mcpc_schema_node *n, json_t *v)
 {
     const char *k;
@@ -860,6 +876,7 @@ static int comp_dep_required(cc_t *c, mcpc_schema_node *n, json_t *v)
     return 0;
 }
 
+/* "dependentSchemas": v is borrowed. */
 static int comp_dep_schemas(cc_t *c, mcpc_schema_node *n, json_t *v, size_t depth)
 {
     const char *k;
@@ -1311,6 +1328,7 @@ static int compile_dynamic(cc_t *c)
     return c->rc ? -1 : 0;
 }
 
+/* Release the compile-time tables (not the validator). */
 static void cc_free(cc_t *c)
 {
     for (size_t i = 0; i < c->out->n_res && c->ri; i++) {

@@ -1,10 +1,10 @@
 /* JSON Schema equality (const, enum, uniqueItems): numbers compare by value, so 1 == 1.0, and
  * object members are unordered. A matching hash lets enum and uniqueItems skip most compares. */
-#include <math.h>
 #include <string.h>
 
 #include "schema_int.h"
 
+/* FNV-1a over n bytes, continuing from h. */
 uint64_t mcpc_schema_hash_bytes(const char *s, size_t n, uint64_t h)
 {
     for (size_t i = 0; i < n; i++) {
@@ -14,6 +14,7 @@ uint64_t mcpc_schema_hash_bytes(const char *s, size_t n, uint64_t h)
     return h;
 }
 
+/* A 64-bit finaliser (murmur3 fmix64). */
 static uint64_t mix(uint64_t h)
 {
     h ^= h >> 33;
@@ -30,7 +31,7 @@ static uint64_t num_hash(const json_t *a)
     if (json_is_integer(a))
         return mix((uint64_t)json_integer_value(a) ^ 0x6E756D);
     double d = json_real_value(a);
-    if (floor(d) == d && d >= -9.2e18 && d <= 9.2e18)
+    if (d >= -9.2e18 && d <= 9.2e18 && (double)(json_int_t)d == d)
         return mix((uint64_t)(json_int_t)d ^ 0x6E756D);
     uint64_t bits;
     memcpy(&bits, &d, sizeof bits);
@@ -74,6 +75,7 @@ uint64_t mcpc_schema_json_hash(const json_t *a)
     return 0;
 }
 
+/* Numbers by value; long double holds every int64 and double exactly. */
 static int num_equal(const json_t *a, const json_t *b)
 {
     if (json_is_integer(a) && json_is_integer(b))

@@ -18,6 +18,7 @@ static const char *const fmt_names[] = {
     [F_REGEX] = "regex",
 };
 
+/* F_* for a format name; F_UNKNOWN when not one of ours. */
 int mcpc_schema_format_id(const char *name)
 {
     for (int i = 1; i < (int)(sizeof fmt_names / sizeof fmt_names[0]); i++)
@@ -26,21 +27,25 @@ int mcpc_schema_format_id(const char *name)
     return F_UNKNOWN;
 }
 
+/* Static name of a format id ("" for unknown). */
 const char *mcpc_schema_format_name(int id)
 {
     return id > 0 && id < (int)(sizeof fmt_names / sizeof fmt_names[0]) ? fmt_names[id] : "";
 }
 
+/* ASCII only: locale-free, and non-ASCII digits must not count. */
 static int isdig(int c)
 {
     return c >= '0' && c <= '9';
 }
 
+/* ASCII letters. */
 static int isalph(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* ASCII hex digits. */
 static int ishex(int c)
 {
     return isdig(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -102,6 +107,7 @@ static int leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+/* RFC 3339 full-date at s[*i], advancing *i; days checked per month and leap year. */
 static int full_date(const char *s, size_t n, size_t *i)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -115,6 +121,7 @@ static int full_date(const char *s, size_t n, size_t *i)
     return d >= 1 && d <= mdays[m - 1] + (m == 2 && leap(y));
 }
 
+/* RFC 3339 full-time at s[*i] (offset required); leap seconds only at 23:59:60 UTC. */
 static int full_time(const char *s, size_t n, size_t *i)
 {
     int h = digits(s, n, i, 2), m, sec, oh = 0, om = 0, sign = 0;
@@ -158,18 +165,21 @@ static int full_time(const char *s, size_t n, size_t *i)
     return 1;
 }
 
+/* "date". */
 static int f_date(const char *s, size_t n)
 {
     size_t i = 0;
     return full_date(s, n, &i) && i == n;
 }
 
+/* "time". */
 static int f_time(const char *s, size_t n)
 {
     size_t i = 0;
     return full_time(s, n, &i) && i == n;
 }
 
+/* "date-time": full-date "T" full-time (T and Z in either case). */
 static int f_date_time(const char *s, size_t n)
 {
     size_t i = 0;
@@ -248,6 +258,7 @@ static int ipv4_at(const char *s, size_t n)
     return i == n;
 }
 
+/* RFC 4291 text forms: at most one "::", an embedded IPv4 tail, no zone, no brackets. */
 static int f_ipv6(const char *s, size_t n)
 {
     int groups = 0, dbl = 0;
@@ -357,6 +368,7 @@ static int puny_decode(const char *s, size_t n, long *out, int cap)
     return len;
 }
 
+/* 1 when cp is in one of the n [lo, hi] ranges. */
 static int in_ranges(long cp, const long (*r)[2], size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -392,16 +404,19 @@ static const long disallowed[][2] = {
     {0x2000, 0x200B}, {0x200E, 0x2FFF}, {0x3000, 0x3000}, {0xFF00, 0xFFEF},
 };
 
+/* Greek script (RFC 5892 KERAIA rule). */
 static int is_greek(long c)
 {
     return (c >= 0x0370 && c <= 0x03FF && c != 0x0375) || (c >= 0x1F00 && c <= 0x1FFF);
 }
 
+/* Hebrew script (GERESH/GERSHAYIM rules). */
 static int is_hebrew(long c)
 {
     return c >= 0x0590 && c <= 0x05FF;
 }
 
+/* Hiragana, Katakana (but the middle dot) or Han (KATAKANA MIDDLE DOT rule). */
 static int is_kana_han(long c)
 {
     return (c >= 0x3040 && c <= 0x30FF && c != 0x30FB) || (c >= 0x3400 && c <= 0x4DBF) ||
@@ -468,7 +483,7 @@ static int ulabel_ok(const long *cp, int n)
 }
 
 /* One LDH label, plus A-label validation for "xn--". */
-static int ldh_label(const char *s, size_t n, int idn)
+static int ldh_label(const char *s, size_t n)
 {
     if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
         return 0;
@@ -493,10 +508,10 @@ static int ldh_label(const char *s, size_t n, int idn)
             return 0;
         return ulabel_ok(cps, k);
     }
-    (void)idn;
     return 1;
 }
 
+/* "hostname": RFC 1123 LDH labels, A-labels checked, at most 253 bytes. */
 static int f_hostname(const char *s, size_t n)
 {
     size_t st = 0;
@@ -504,7 +519,7 @@ static int f_hostname(const char *s, size_t n)
         return 0;
     for (size_t i = 0; i <= n; i++)
         if (i == n || s[i] == '.') {
-            if (!ldh_label(s + st, i - st, 0))
+            if (!ldh_label(s + st, i - st))
                 return 0;
             st = i + 1;
         }
@@ -532,7 +547,7 @@ static int f_idn_hostname(const char *s, size_t n)
             if (k == 0)
                 return 0;
             if (ascii) {
-                if (!ldh_label(s + st, here - st, 1))
+                if (!ldh_label(s + st, here - st))
                     return 0;
             } else {
                 for (int j = 0; j < k; j++)
@@ -571,6 +586,7 @@ static int atext(long c, int idn)
     return isalph((int)c) || isdig((int)c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", (int)c));
 }
 
+/* "email" / "idn-email": dot-atom or quoted local part, host name or address literal. */
 static int f_email_any(const char *s, size_t n, int idn)
 {
     size_t i = 0, at;
@@ -637,6 +653,7 @@ static int unreserved(int c)
     return isalph(c) || isdig(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
+/* RFC 3986 sub-delims. */
 static int subdelim(int c)
 {
     return c && strchr("!$&'()*+,;=", c) != NULL;
@@ -669,9 +686,10 @@ static int uri_char(const char *s, size_t n, size_t *i, const char *extra, int i
     return 0;
 }
 
+/* RFC 3986 authority: [userinfo "@"] host [":" port]; one "@" at most. */
 static int uri_authority(const char *s, size_t n, int iri)
 {
-    size_t i = 0, at = n, hs, he;
+    size_t i = 0, at = n, he;
     for (size_t j = 0; j < n; j++)
         if (s[j] == '@') {
             if (at != n)
@@ -684,7 +702,6 @@ static int uri_authority(const char *s, size_t n, int iri)
                 return 0;
         i = at + 1;
     }
-    hs = i;
     if (i < n && s[i] == '[') {
         const char *close = memchr(s + i, ']', n - i);
         if (!close)
@@ -710,7 +727,6 @@ static int uri_authority(const char *s, size_t n, int iri)
             if (!uri_char(s, n, &i, "", iri))
                 return 0;
     }
-    (void)hs;
     if (i < n) {
         if (s[i] != ':')
             return 0;
@@ -866,6 +882,7 @@ static int f_uuid(const char *s, size_t n)
     return 1;
 }
 
+/* "json-pointer": RFC 6901, "~" only as ~0 or ~1. */
 static int f_json_pointer(const char *s, size_t n)
 {
     if (n && s[0] != '/')
@@ -876,6 +893,7 @@ static int f_json_pointer(const char *s, size_t n)
     return 1;
 }
 
+/* "relative-json-pointer": integer prefix, then "#" or a JSON Pointer. */
 static int f_rel_json_pointer(const char *s, size_t n)
 {
     size_t i = 0;
@@ -890,6 +908,7 @@ static int f_rel_json_pointer(const char *s, size_t n)
     return f_json_pointer(s + i, n - i);
 }
 
+/* "regex": compiles under the same ECMA translation as "pattern". */
 static int f_regex(const char *s, size_t n)
 {
     mcpc_schema_re *re = NULL;
@@ -900,6 +919,7 @@ static int f_regex(const char *s, size_t n)
     return rc == MCPC_OK || rc == MCPC_ERR_UNSUPPORTED || rc == MCPC_ERR_NOMEM;
 }
 
+/* Dispatch; s need not be NUL-terminated. */
 int mcpc_schema_format_check(int id, const char *s, size_t n)
 {
     switch (id) {

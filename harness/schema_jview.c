@@ -36,6 +36,7 @@ static int probe_object(json_t *obj, mcpc_jview *v)
     return it == NULL ? 0 : -1;
 }
 
+/* Compare the layouts with the API on values made here (and released here). */
 static void jv_check(void)
 {
     mcpc_jview v = {0};
@@ -62,6 +63,7 @@ static void jv_check(void)
     json_decref(o);
 }
 
+/* Idempotent and thread-safe; compile calls it before anything is validated. */
 void mcpc_schema_jview_init(void)
 {
     pthread_once(&jv_once, jv_check);

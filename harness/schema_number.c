@@ -72,6 +72,7 @@ int mcpc_schema_dec_from_json(const json_t *x, mcpc_schema_dec *out)
     return -1;
 }
 
+/* Exact: is x / m an integer, for decimals x and m (m > 0)? */
 int mcpc_schema_dec_multiple(const mcpc_schema_dec *x, const mcpc_schema_dec *m)
 {
     if (x->mant == 0)
@@ -117,13 +118,19 @@ int mcpc_schema_num_cmp(const json_t *x, const mcpc_schema_num *b)
     return xv < bv ? -1 : xv > bv;
 }
 
+/* x is borrowed. Without libm: every double of magnitude 2^53 or more is an integer, and
+ * below that the int64 round trip is exact. */
 int mcpc_schema_is_integral(const json_t *x)
 {
     if (json_is_integer(x))
         return 1;
     if (json_is_real(x)) {
         double d = json_real_value(x);
-        return isfinite(d) && floor(d) == d;
+        if (!isfinite(d))
+            return 0;
+        if (d >= 9007199254740992.0 || d <= -9007199254740992.0)
+            return 1;
+        return (double)(json_int_t)d == d;
     }
     return 0;
 }

@@ -56,6 +56,7 @@ typedef struct {
     int oom;
 } sbuf;
 
+/* Append n bytes to the growable buffer; a failed allocation sticks as oom. */
 static void sb_put(sbuf *b, const char *s, size_t n)
 {
     if (b->oom)
@@ -77,11 +78,13 @@ static void sb_put(sbuf *b, const char *s, size_t n)
     b->p[b->n] = '\0';
 }
 
+/* Append a C string. */
 static void sb_str(sbuf *b, const char *s)
 {
     sb_put(b, s, strlen(s));
 }
 
+/* Append a code point as \\x{...}. */
 static void sb_cp(sbuf *b, unsigned long cp)
 {
     char t[24];
@@ -89,6 +92,7 @@ static void sb_cp(sbuf *b, unsigned long cp)
     sb_str(b, t);
 }
 
+/* Value of a hex digit, or -1. */
 static int hexv(int c)
 {
     if (c >= '0' && c <= '9')
@@ -200,34 +204,29 @@ static int put_prop(sbuf *b, int neg, const char *name, size_t len)
     return 0;
 }
 
+/* ECMA SyntaxCharacter (and "/"): the escapes allowed in unicode mode. */
 static int is_syntax(int c)
 {
     return c && strchr("^$\\.*+?()[]{}|/", c) != NULL;
 }
 
-/* Copy a "{n}", "{n,}" or "{n,m}" quantifier at p[*i] when there is one. */
+/* Skip a "{n}", "{n,}" or "{n,m}" quantifier at p[*i] when there is one (1), else 0. */
 static int quantifier(const char *p, size_t n, size_t *i)
 {
-    size_t j = *i + 1;
-    int d1 = 0, d2 = 0;
+    size_t j = *i + 1, d1 = 0;
     while (j < n && p[j] >= '0' && p[j] <= '9') {
         j++;
         d1++;
     }
     if (!d1)
         return 0;
-    if (j < n && p[j] == ',') {
-        j++;
-        while (j < n && p[j] >= '0' && p[j] <= '9') {
-            j++;
-            d2++;
-        }
-    }
+    if (j < n && p[j] == ',')
+        for (j++; j < n && p[j] >= '0' && p[j] <= '9'; j++)
+            ;
     if (j < n && p[j] == '}') {
         *i = j + 1;
         return 1;
     }
-    (void)d2;
     return 0;
 }
 
@@ -463,11 +462,13 @@ char *mcpc_schema_re_translate(const char *p, size_t n, size_t *outlen, int *uns
     return b.p;
 }
 
+/* Add ASCII character c to a 128-bit set. */
 static void set_add(uint64_t set[2], unsigned c)
 {
     set[c >> 6] |= 1ull << (c & 63);
 }
 
+/* Add the ASCII range a..b. */
 static void set_range(uint64_t set[2], unsigned a, unsigned b)
 {
     for (unsigned c = a; c <= b && c < 128; c++)
@@ -650,6 +651,18 @@ static void simple_kind(mcpc_schema_re *re, const char *p, size_t n)
  * "the items so far can end at position p". */
 static int simple_match(const mcpc_schema_re *re, const char *s, size_t n)
 {
+    if (re->n_items == 1 && re->anch_start && re->anch_end) {
+        /* "^[set]{m,n}$", "^[set]+$": a length check and one pass */
+        const re_item *it = &re->items[0];
+        if (n < it->min || n > it->max)
+            return 0;
+        for (size_t p = 0; p < n; p++) {
+            unsigned ch = (unsigned char)s[p];
+            if (!((it->set[ch >> 6] >> (ch & 63)) & 1))
+                return 0;
+        }
+        return 1;
+    }
     if (re->fixed) {
         if (n != re->fixed_len)
             return 0;
@@ -771,6 +784,7 @@ out:
     return rc;
 }
 
+/* NULL is fine. */
 void mcpc_schema_re_free(mcpc_schema_re *re)
 {
     if (!re)
@@ -781,6 +795,7 @@ void mcpc_schema_re_free(mcpc_schema_re *re)
     free(re);
 }
 
+/* The pattern as written in the schema. */
 const char *mcpc_schema_re_source(const mcpc_schema_re *re)
 {
     return re->src;
@@ -811,6 +826,7 @@ static int ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ull) == 0;
 }
 
+/* Literal and simple patterns first, then PCRE2 (JIT when compiled) under mctx's limits. */
 int mcpc_schema_re_match(const mcpc_schema_re *re, const char *s, size_t n,
                          pcre2_match_data *md, const pcre2_match_context *mctx)
 {
@@ -853,11 +869,13 @@ static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static int md_key_ok;
 
+/* Thread-exit destructor for the scratch match data. */
 static void md_free(void *p)
 {
     pcre2_match_data_free(p);
 }
 
+/* Create the key once per process. */
 static void md_init(void)
 {
     md_key_ok = pthread_key_create(&md_key, md_free) == 0;

@@ -61,6 +61,7 @@ int mcpc_schema_uri_has_scheme(const char *uri)
     return uri[i] == ':';
 }
 
+/* Length of uri before its "#". */
 size_t mcpc_schema_uri_docpart(const char *uri)
 {
     const char *h = strchr(uri, '#');
@@ -201,6 +202,7 @@ assemble:
     return outp;
 }
 
+/* Value of a hex digit, or -1. */
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')

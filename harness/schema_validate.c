@@ -63,8 +63,11 @@ typedef struct {
 } ann_t;
 
 static int v_fast(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev);
+/* General node, collecting mode. */
 static int v_slow(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev);
+/* Leaf node, fast mode. */
 static int v_leaf_fast(vctx *c, const mcpc_schema_node *n, json_t *x);
+/* Leaf node, collecting mode. */
 static int v_leaf_slow(vctx *c, const mcpc_schema_node *n, json_t *x);
 INL int v_leaf_inline(vctx *c, const mcpc_schema_node *n, json_t *x);
 /* Apply a subschema: leaves (no subschemas, no annotations) skip the general walker, and in
@@ -93,29 +96,34 @@ static int ann_init(vctx *c, ann_t *a, size_t n)
     return 0;
 }
 
+/* Release a bitmap from ann_init. */
 static void ann_free(ann_t *a)
 {
     if (a->bits != a->inl)
         free(a->bits);
 }
 
+/* Mark member/item i evaluated. */
 static inline void ann_set(ann_t *a, size_t i)
 {
     if (i < a->n)
         a->bits[i >> 6] |= 1ull << (i & 63);
 }
 
+/* 1 when member/item i was evaluated. */
 static inline int ann_get(const ann_t *a, size_t i)
 {
     return i < a->n && (a->bits[i >> 6] >> (i & 63)) & 1;
 }
 
+/* Merge a successful branch's annotations into d (same size). */
 static void ann_or(ann_t *d, const ann_t *s)
 {
     for (size_t i = 0; i < (d->n + 63) / 64; i++)
         d->bits[i] |= s->bits[i];
 }
 
+/* Everything evaluated (after unevaluated* passed). */
 static void ann_all(ann_t *a)
 {
     for (size_t i = 0; i < a->n; i++)
@@ -147,11 +155,13 @@ typedef struct {
     size_t ip, sp;
 } mark_t;
 
+/* Remember both path lengths (collecting mode). */
 static inline mark_t mark(const vctx *c)
 {
     return (mark_t){c->ipn, c->spn};
 }
 
+/* Cut both paths back to a mark. */
 static inline void unmark(vctx *c, mark_t m)
 {
     if (!c->errs)
@@ -164,12 +174,14 @@ static inline void unmark(vctx *c, mark_t m)
         c->sp[c->spn] = '\0';
 }
 
+/* Append a member name to the instance path. */
 static void ip_key(vctx *c, const char *k, size_t n)
 {
     if (c->errs && mcpc_schema_buf_ptr_token(&c->ip, &c->ipn, &c->ipcap, k, n))
         c->nomem = 1;
 }
 
+/* Append an array index to the instance path. */
 static void ip_idx(vctx *c, size_t i)
 {
     char t[24];
@@ -186,12 +198,14 @@ static void sp_kw(vctx *c, const char *kw)
     path_put(c, &c->sp, &c->spn, &c->spcap, kw, strlen(kw));
 }
 
+/* Append a key token (property name, pattern) to the schema path. */
 static void sp_key(vctx *c, const char *k, size_t n)
 {
     if (c->errs && mcpc_schema_buf_ptr_token(&c->sp, &c->spn, &c->spcap, k, n))
         c->nomem = 1;
 }
 
+/* Append an index (allOf/0, prefixItems/2) to the schema path. */
 static void sp_idx(vctx *c, size_t i)
 {
     char t[24];
@@ -199,6 +213,7 @@ static void sp_idx(vctx *c, size_t i)
         path_put(c, &c->sp, &c->spn, &c->spcap, t, (size_t)snprintf(t, sizeof t, "/%zu", i));
 }
 
+/* Append one error with the current paths to e; counts it as dropped when full. */
 static void record(vctx *c, mcpc_schema_errors *e, const char *kw, const char *fmt, va_list ap)
 {
     mcpc_schema_error *it;
@@ -267,6 +282,7 @@ __attribute__((format(printf, 2, 3))) static int budget(vctx *c, const char *fmt
     return R_RES;
 }
 
+/* Combine results: a resource error beats a failure beats success. */
 static inline int worst(int a, int b)
 {
     return a > b ? a : b;
@@ -306,6 +322,7 @@ static const char *type_name(const json_t *x)
     }
 }
 
+/* 1 when x (borrowed) is of a type in the mask; 1.0 counts as an integer. */
 INL int type_ok(unsigned types, const json_t *x)
 {
     switch (json_typeof(x)) {
@@ -321,6 +338,7 @@ INL int type_ok(unsigned types, const json_t *x)
     }
 }
 
+/* Record a "type" failure naming what was wanted and what came. */
 static int type_fail(vctx *c, const mcpc_schema_node *n, const json_t *x)
 {
     static const char *const names[] = {"null", "boolean", "object", "array", "number",
@@ -397,6 +415,7 @@ INL int num_cmp(const json_t *x, const mcpc_schema_num *b)
     return mcpc_schema_num_cmp(x, b);
 }
 
+/* Numeric keywords on x (borrowed). */
 INL int v_num(vctx *c, const mcpc_schema_node *n, json_t *x, const int col)
 {
     uint64_t kw = n->kw;
@@ -483,7 +502,7 @@ static int v_branch(vctx *c, const mcpc_schema_node *b, json_t *x, ann_t *ev, an
 {
     int r;
     if (!ev)
-        return v_fast(c, b, x, NULL);
+        return b->leaf ? v_leaf_inline(c, b, x) : v_fast(c, b, x, NULL);
     if (ann_init(c, tmp, ev->n))
         return R_RES;
     r = v_fast(c, b, x, tmp);
@@ -493,6 +512,7 @@ static int v_branch(vctx *c, const mcpc_schema_node *b, json_t *x, ann_t *ev, an
     return r;
 }
 
+/* Keywords for every type, in-place applicators included; ev collects annotations. */
 INL int v_any(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const int col)
 {
     uint64_t kw = n->kw;
@@ -674,6 +694,8 @@ INL int v_member(vctx *c, const mcpc_schema_node *n, const member_t *mb, size_t 
     return r;
 }
 
+/* Object keywords. A member pass looks each key up once (table of properties and
+ * required keys); required and closed-object failures are known before any value is walked. */
 INL int v_obj(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const int col)
 {
     uint64_t kw = n->kw;
@@ -855,6 +877,7 @@ static int unique(vctx *c, json_t *x, json_t *const *v, size_t len, size_t *dup_
     return ok;
 }
 
+/* Array keywords on x (borrowed); ev collects evaluated item indices. */
 INL int v_arr(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const int col)
 {
     uint64_t kw = n->kw;
@@ -943,18 +966,21 @@ __attribute__((noinline)) static int v_obj_fast(vctx *c, const mcpc_schema_node 
     return v_obj(c, n, x, ev, 0);
 }
 
+/* Collecting-mode object walker. */
 __attribute__((noinline)) static int v_obj_slow(vctx *c, const mcpc_schema_node *n, json_t *x,
                                                 ann_t *ev)
 {
     return v_obj(c, n, x, ev, 1);
 }
 
+/* Fast-mode array walker. */
 __attribute__((noinline)) static int v_arr_fast(vctx *c, const mcpc_schema_node *n, json_t *x,
                                                 ann_t *ev)
 {
     return v_arr(c, n, x, ev, 0);
 }
 
+/* Collecting-mode array walker. */
 __attribute__((noinline)) static int v_arr_slow(vctx *c, const mcpc_schema_node *n, json_t *x,
                                                 ann_t *ev)
 {
@@ -1121,11 +1147,13 @@ INL int v_leafnode(vctx *c, const mcpc_schema_node *n, json_t *x, const int col)
     return c->nomem ? R_RES : r;
 }
 
+/* Leaf node, fast mode. */
 static int v_leaf_fast(vctx *c, const mcpc_schema_node *n, json_t *x)
 {
     return v_leafnode(c, n, x, 0);
 }
 
+/* Leaf node, collecting mode. */
 static int v_leaf_slow(vctx *c, const mcpc_schema_node *n, json_t *x)
 {
     return v_leafnode(c, n, x, 1);
@@ -1165,6 +1193,7 @@ static int v_fast(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev)
     return v_node(c, n, x, ev, 0);
 }
 
+/* General node, collecting mode. */
 static int v_slow(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev)
 {
     return v_node(c, n, x, ev, 1);

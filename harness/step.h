@@ -12,6 +12,7 @@
 typedef struct mcpc_step_ctx_s {
     mcpc_session *s;          /* borrowed; NULL for session "none" until a step opens one */
     mcpc_stdio *io;           /* borrowed: the child we started, or NULL (--url) */
+    struct mcpc_http *http;   /* borrowed: the HTTP client on the HTTP transport, else NULL */
     mcpc_transcript *tr;      /* borrowed */
     const char *level;        /* the case's level: MUST fails, SHOULD warns */
     const char *ledger_path;  /* NULL when no ledger */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "schema.h"
+#include "schema_int.h"   /* the regex layer, for the differential test */
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -394,6 +395,51 @@ START_TEST(test_bound_regex_size)
 }
 END_TEST
 
+/* The linear-time matcher for simple patterns must agree with PCRE2 on the same pattern. */
+START_TEST(test_regex_fast_paths_agree)
+{
+    static const char *const pats[] = {
+        "^[A-Z]{2}$", "^[a-z0-9-]+$", "^/", "abc", "^a$", "b$", "^\\d{4}-\\d{2}-\\d{2}$",
+        "^[^a-c]*x?$", "a+b*c?", "^.{2,5}$", "[.]", "^\\w+@\\w+\\.[a-z]{2,3}$", "x{0,2}y",
+        "^[\\s\\d]+$", "^$", "", "^(a|b)+$", "^[-a]+$", "^a{3,}$", "\\.json$", "^\\D\\W\\S$",
+    };
+    unsigned seed = 7;
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        mcpc_schema_re *re = NULL;
+        char err[128], *t;
+        size_t tl;
+        int unsup, ec;
+        PCRE2_SIZE eo;
+        ck_assert_int_eq(mcpc_schema_re_compile(pats[i], strlen(pats[i]), 4096, &re, err,
+                                                sizeof err), MCPC_OK);
+        t = mcpc_schema_re_translate(pats[i], strlen(pats[i]), &tl, &unsup, err, sizeof err);
+        ck_assert_ptr_nonnull(t);
+        pcre2_code *ref = pcre2_compile((PCRE2_SPTR)t, tl, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY, &ec,
+                                        &eo, NULL);
+        ck_assert_ptr_nonnull(ref);
+        for (int k = 0; k < 3000; k++) {
+            char sub[70];
+            size_t n = (size_t)(rand_r(&seed) % 24);
+            if (k % 50 == 0)
+                n = 40 + (size_t)(rand_r(&seed) % 30);   /* past the bit-parallel width */
+            for (size_t j = 0; j < n; j++)
+                sub[j] = "abcxyAZ09-_ ./@\n\t"[rand_r(&seed) % 19];
+            int want = pcre2_match(ref, (PCRE2_SPTR)sub, n, 0, 0, md, NULL) >= 0;
+            int got = mcpc_schema_re_match(re, sub, n, md, mctx);
+            ck_assert_msg(want == got, "/%s/ on \"%.*s\": pcre2 %d, fast path %d", pats[i],
+                          (int)n, sub, want, got);
+        }
+        pcre2_code_free(ref);
+        free(t);
+        mcpc_schema_re_free(re);
+    }
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mctx);
+}
+END_TEST
+
 /* ---- no network --------------------------------------------------------------------------- */
 
 START_TEST(test_no_network)
@@ -689,6 +735,7 @@ static Suite *schema_suite(void)
     tcase_add_test(tc, test_bound_catastrophic_regex);
     tcase_add_test(tc, test_bound_work_budget);
     tcase_add_test(tc, test_bound_regex_size);
+    tcase_add_test(tc, test_regex_fast_paths_agree);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("resolution");
