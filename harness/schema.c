@@ -158,14 +158,6 @@ mcpc_err mcpc_schema_compile(mcpc_schema_registry *reg, json_t *schema, const ch
     return mcpc_schema_compile_impl(reg, schema, base_uri, lim, out, err, errlen);
 }
 
-/* instance is borrowed. */
-mcpc_err mcpc_schema_validate(const mcpc_schema *s, json_t *instance, mcpc_schema_errors *errs)
-{
-    if (!s || !instance)
-        return MCPC_ERR_INVALID;
-    return mcpc_schema_validate_impl(s, instance, errs);
-}
-
 /* ---- error sink ---------------------------------------------------------------------------- */
 
 void mcpc_schema_errors_init(mcpc_schema_errors *e, size_t max)

@@ -6,10 +6,10 @@
  * never a crash or a hang, so the validator can face schemas and instances from hostile peers.
  *
  * Result codes (error.h):
- *   compile:  MCPC_OK; MCPC_ERR_INVALID (malformed schema); MCPC_ERR_NOT_FOUND (unresolved
- *             $ref or unregistered $schema); MCPC_ERR_UNSUPPORTED (required unknown vocabulary,
- *             regex feature PCRE2 cannot express); MCPC_ERR_TOO_BIG (a compile bound);
- *             MCPC_ERR_NOMEM.
+ *   compile:  MCPC_OK; MCPC_ERR_INVALID (malformed schema, or a static $ref loop that never
+ *             descends into the instance); MCPC_ERR_NOT_FOUND (unresolved $ref or unregistered
+ *             $schema); MCPC_ERR_UNSUPPORTED (required unknown vocabulary, regex feature PCRE2
+ *             cannot express); MCPC_ERR_TOO_BIG (a compile bound); MCPC_ERR_NOMEM.
  *   validate: MCPC_OK (valid); MCPC_ERR_INVALID (invalid); MCPC_ERR_TOO_BIG (a validation bound:
  *             depth, work budget, regex limit, in-place $ref loop); MCPC_ERR_NOMEM. */
 #ifndef MCPC_SCHEMA_H

@@ -1210,6 +1210,8 @@ static mcpc_schema_node *comp(cc_t *c, json_t *s, size_t depth)
     }
     if (build_ptab(c, n))
         return NULL;
+    n->closed = (n->kw & KB(K_ADDPROPS)) && n->addl->kind == NK_FALSE &&
+                !(n->kw & KB(K_PATTERNPROPS));
     n->leaf = (n->kw & ~G_LEAF) == 0;
     if (n->leaf && (n->kw & KB(K_TYPE))) {
         uint64_t rest = n->kw & ~KB(K_TYPE);

@@ -123,7 +123,8 @@ char *mcpc_schema_re_translate(const char *pat, size_t len, size_t *outlen, int 
 mcpc_err mcpc_schema_re_compile(const char *pat, size_t len, size_t max_pattern,
                                 mcpc_schema_re **out, char *err, size_t errlen);
 void mcpc_schema_re_free(mcpc_schema_re *re);
-/* 1 match, 0 no match, -1 a match limit was hit. mctx carries the limits; md is scratch. */
+/* 1 match, 0 no match, -1 a match limit was hit. mctx carries the limits; md is scratch, or
+ * NULL to use this thread's (fetched only when PCRE2 is actually needed). */
 int mcpc_schema_re_match(const mcpc_schema_re *re, const char *s, size_t n,
                          pcre2_match_data *md, const pcre2_match_context *mctx);
 const char *mcpc_schema_re_source(const mcpc_schema_re *re);
@@ -185,9 +186,17 @@ typedef struct {
 
 typedef struct {
     int direct;            /* layouts confirmed */
-    size_t key_off;        /* object iterator -> key bytes */
-    size_t val_word, len_word, next_word;   /* object iterator words */
 } mcpc_jview;
+
+/* jansson 2.14 object layout, in words: the object's member count and first member (its
+ * hashtable's ordered list); a member iterator's next link, value and key length, then the
+ * key bytes. mcpc_schema_jview_init() confirms every one before direct is set. */
+#define JV_OSIZE_WORD 2
+#define JV_OFIRST_WORD 8
+#define JV_NEXT_WORD 1
+#define JV_VAL_WORD 3
+#define JV_LEN_WORD 4
+#define JV_KEY_OFF (5 * sizeof(void *))
 
 extern mcpc_jview mcpc_schema_jv;
 
@@ -222,28 +231,40 @@ JV_INL json_t *jv_aget(const json_t *x, size_t i)
     return mcpc_schema_jv.direct ? ((const mcpc_jv_array *)x)->table[i] : json_array_get(x, i);
 }
 
-/* Object members: start with json_object_iter(), step exactly json_object_size() times. */
+/* Object members: start with jv_ofirst(), step exactly jv_osize() times. */
+JV_INL size_t jv_osize(const json_t *x)
+{
+    return mcpc_schema_jv.direct ? ((const size_t *)x)[JV_OSIZE_WORD]
+                                 : json_object_size(x);
+}
+
+/* Only meaningful when jv_osize(x) > 0. */
+JV_INL void *jv_ofirst(json_t *x)
+{
+    return mcpc_schema_jv.direct ? ((void **)x)[JV_OFIRST_WORD] : json_object_iter(x);
+}
+
 JV_INL void *jv_onext(json_t *x, void *it)
 {
-    return mcpc_schema_jv.direct ? ((void **)it)[mcpc_schema_jv.next_word]
+    return mcpc_schema_jv.direct ? ((void **)it)[JV_NEXT_WORD]
                                  : json_object_iter_next(x, it);
 }
 
 JV_INL const char *jv_okey(void *it)
 {
-    return mcpc_schema_jv.direct ? (const char *)it + mcpc_schema_jv.key_off
+    return mcpc_schema_jv.direct ? (const char *)it + JV_KEY_OFF
                                  : json_object_iter_key(it);
 }
 
 JV_INL size_t jv_okeylen(void *it)
 {
-    return mcpc_schema_jv.direct ? ((size_t *)it)[mcpc_schema_jv.len_word]
+    return mcpc_schema_jv.direct ? ((size_t *)it)[JV_LEN_WORD]
                                  : json_object_iter_key_len(it);
 }
 
 JV_INL json_t *jv_oval(void *it)
 {
-    return mcpc_schema_jv.direct ? ((json_t **)it)[mcpc_schema_jv.val_word]
+    return mcpc_schema_jv.direct ? ((json_t **)it)[JV_VAL_WORD]
                                  : json_object_iter_value(it);
 }
 
@@ -308,6 +329,7 @@ struct mcpc_schema_node {
     uint8_t unique;        /* uniqueItems: true */
     uint8_t leaf;          /* no subschemas: type, string, number, const, enum keywords only */
     uint8_t lop;           /* LOP_*: a leaf shape the fast walker checks inline */
+    uint8_t closed;        /* "additionalProperties": false and no patternProperties */
     uint16_t fmt;          /* F_* */
     int32_t res;           /* resource index; -1 for shared boolean nodes */
     uint32_t id;           /* creation index, for cycle detection */
@@ -454,8 +476,6 @@ mcpc_schema_ptab_get(const mcpc_schema_ptab *t, const char *k, size_t n)
     }
 }
 
-/* Validation entry (schema_validate.c). */
-mcpc_err mcpc_schema_validate_impl(const mcpc_schema *s, json_t *x, mcpc_schema_errors *errs);
 /* Compile entry (schema_compile.c). */
 mcpc_err mcpc_schema_compile_impl(mcpc_schema_registry *reg, json_t *schema, const char *base,
                                   const mcpc_schema_limits *lim, mcpc_schema **out, char *err,

@@ -10,26 +10,22 @@ mcpc_jview mcpc_schema_jv;
 
 static pthread_once_t jv_once = PTHREAD_ONCE_INIT;
 
-/* Fill v from the iterator it of obj; 0 when the object words are where 2.14 keeps them. */
-static int probe_object(json_t *obj, mcpc_jview *v)
+/* 0 when obj's words and its members' are where JV_* says jansson 2.14 keeps them. */
+static int probe_object(json_t *obj)
 {
     void *it = json_object_iter(obj);
     size_t n = json_object_size(obj);
-    if (!it || n < 3)
+    if (!it || n < 3 || json_object_iter_key(it) != (const char *)it + JV_KEY_OFF)
         return -1;
-    v->key_off = (size_t)(json_object_iter_key(it) - (const char *)it);
-    if (v->key_off != 5 * sizeof(void *))
-        return -1;   /* 2.14: prev, next, hash, value, key_len, then the key */
-    v->next_word = 1;
-    v->val_word = 3;
-    v->len_word = 4;
+    if (((size_t *)obj)[JV_OSIZE_WORD] != n || ((void **)obj)[JV_OFIRST_WORD] != it)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         void **w = it;
         void *next = json_object_iter_next(obj, it);
-        if (json_object_iter_key(it) != (const char *)it + v->key_off ||
-            (json_t *)w[v->val_word] != json_object_iter_value(it) ||
-            (size_t)w[v->len_word] != json_object_iter_key_len(it) ||
-            (i + 1 < n && w[v->next_word] != next))
+        if (json_object_iter_key(it) != (const char *)it + JV_KEY_OFF ||
+            (json_t *)w[JV_VAL_WORD] != json_object_iter_value(it) ||
+            (size_t)w[JV_LEN_WORD] != json_object_iter_key_len(it) ||
+            (i + 1 < n && w[JV_NEXT_WORD] != next))
             return -1;
         it = next;
     }
@@ -43,6 +39,7 @@ static void jv_check(void)
     json_t *s = json_stringn("a\0bcd", 5), *i = json_integer(-1234567890123LL);
     json_t *a = json_pack("[iii]", 1, 2, 3), *o = json_pack("{s:i,s:s,s:n}", "k", 1, "key2", "v",
                                                            "third key", NULL);
+    json_t *e = json_object();
     int ok = 0;
 #if JANSSON_VERSION_HEX >= 0x020e00 && JANSSON_VERSION_HEX < 0x020f00
     if (s && i && a && o && json_array_append_new(a, json_true()) == 0) {
@@ -52,7 +49,8 @@ static void jv_check(void)
         ok = js->value == json_string_value(s) && js->length == 5 &&
              ji->value == json_integer_value(i) && ja->entries == json_array_size(a) &&
              ja->entries == 4 && ja->table[0] == json_array_get(a, 0) &&
-             ja->table[3] == json_array_get(a, 3) && probe_object(o, &v) == 0;
+             ja->table[3] == json_array_get(a, 3) && probe_object(o) == 0 && e &&
+             ((size_t *)e)[JV_OSIZE_WORD] == 0;
     }
 #endif
     v.direct = ok;
@@ -61,6 +59,7 @@ static void jv_check(void)
     json_decref(i);
     json_decref(a);
     json_decref(o);
+    json_decref(e);
 }
 
 /* Idempotent and thread-safe; compile calls it before anything is validated. */

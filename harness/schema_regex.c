@@ -647,32 +647,40 @@ static void simple_kind(mcpc_schema_re *re, const char *p, size_t n)
     }
 }
 
+/* Anchored shapes that need one pass: "^[set]{m,n}$" and fixed-length sequences. 1 match, 0
+ * no match, -2 when a non-ASCII byte decides (code points are PCRE2's business). */
+static int simple_anchored(const mcpc_schema_re *re, const char *s, size_t n)
+{
+    int ok = 1;
+    if (re->n_items == 1) {
+        const re_item *it = &re->items[0];
+        if (n < it->min || n > it->max)
+            ok = 0;
+        for (size_t p = 0; p < n; p++) {
+            unsigned ch = (unsigned char)s[p];
+            if (ch >= 0x80)
+                return -2;
+            if (ok && !((it->set[ch >> 6] >> (ch & 63)) & 1))
+                return 0;
+        }
+        return ok;
+    }
+    if (n != re->fixed_len)
+        ok = 0;
+    for (size_t p = 0; p < n; p++) {
+        unsigned ch = (unsigned char)s[p];
+        if (ch >= 0x80)
+            return -2;
+        if (ok && !((re->items[re->at[p]].set[ch >> 6] >> (ch & 63)) & 1))
+            return 0;
+    }
+    return ok;
+}
+
 /* Bit-parallel run of a simple pattern over an ASCII subject of n < 64 bytes: bit p of R is
  * "the items so far can end at position p". */
 static int simple_match(const mcpc_schema_re *re, const char *s, size_t n)
 {
-    if (re->n_items == 1 && re->anch_start && re->anch_end) {
-        /* "^[set]{m,n}$", "^[set]+$": a length check and one pass */
-        const re_item *it = &re->items[0];
-        if (n < it->min || n > it->max)
-            return 0;
-        for (size_t p = 0; p < n; p++) {
-            unsigned ch = (unsigned char)s[p];
-            if (!((it->set[ch >> 6] >> (ch & 63)) & 1))
-                return 0;
-        }
-        return 1;
-    }
-    if (re->fixed) {
-        if (n != re->fixed_len)
-            return 0;
-        for (size_t p = 0; p < n; p++) {
-            unsigned ch = (unsigned char)s[p];
-            if (!((re->items[re->at[p]].set[ch >> 6] >> (ch & 63)) & 1))
-                return 0;
-        }
-        return 1;
-    }
     uint64_t all = n == 63 ? ~0ull : (2ull << n) - 1;   /* positions 0..n */
     uint64_t R = re->anch_start ? 1 : all;
     for (size_t k = 0; k < re->n_items && R; k++) {
@@ -843,9 +851,13 @@ int mcpc_schema_re_match(const mcpc_schema_re *re, const char *s, size_t n,
     default:
         break;
     }
-    if (re->simple && n < 64 && ascii(s, n))
+    if (re->simple && re->anch_start && re->anch_end && (re->n_items == 1 || re->fixed)) {
+        int m = simple_anchored(re, s, n);
+        if (m != -2)
+            return m;
+    } else if (re->simple && n < 64 && ascii(s, n))
         return simple_match(re, s, n);
-    if (!md)
+    if (!md && !(md = mcpc_schema_re_scratch()))
         return -1;
     /* The context is only read by PCRE2; its API is not const-qualified. The JIT fast path
      * skips the UTF-8 check, so it only gets text known to be ASCII; anything else goes

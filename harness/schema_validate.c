@@ -44,9 +44,9 @@ typedef struct refframe {
 
 typedef struct {
     const mcpc_schema *s;
-    mcpc_schema_errors *errs;   /* current sink: NULL in fast mode and inside branches */
-    mcpc_schema_errors *sink;   /* the caller's sink, for resource errors */
-    pcre2_match_data *md;
+    mcpc_schema_errors *errs;   /* the caller's sink (only the collecting walker records) */
+    mcpc_schema_errors *sink;   /* the same, for resource errors met in fast-mode branches */
+    pcre2_match_data *md;       /* NULL: the regex layer uses its per-thread scratch */
     size_t steps, max_steps, depth, max_depth;
     const scope_t *scope;
     const refframe_t *refs;
@@ -62,12 +62,10 @@ typedef struct {
     uint64_t inl[4];
 } ann_t;
 
+/* The recursion points: general and leaf nodes, fast and collecting instantiations. */
 static int v_fast(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev);
-/* General node, collecting mode. */
 static int v_slow(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev);
-/* Leaf node, fast mode. */
 static int v_leaf_fast(vctx *c, const mcpc_schema_node *n, json_t *x);
-/* Leaf node, collecting mode. */
 static int v_leaf_slow(vctx *c, const mcpc_schema_node *n, json_t *x);
 INL int v_leaf_inline(vctx *c, const mcpc_schema_node *n, json_t *x);
 /* Apply a subschema: leaves (no subschemas, no annotations) skip the general walker, and in
@@ -699,7 +697,7 @@ INL int v_member(vctx *c, const mcpc_schema_node *n, const member_t *mb, size_t 
 INL int v_obj(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const int col)
 {
     uint64_t kw = n->kw;
-    size_t size = json_object_size(x);
+    size_t size = jv_osize(x);
     int r = R_OK, rr, cached = 0;
     mark_t m;
     member_t mem[MEMBERS_CACHED];
@@ -709,13 +707,29 @@ INL int v_obj(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const in
     if ((kw & KB(K_MAXPROPS)) && size > n->max_props &&
         STOP(r = FAIL("maxProperties", "more than %zu properties", n->max_props)))
         return r;
+    if (!col && n->req_table && n->n_req <= 2 && size <= MEMBERS_CACHED &&
+        mcpc_schema_jv.direct) {
+        /* one or two required keys: a scan of the (short) member list finds a missing one
+         * without a lookup per member */
+        for (size_t j = 0; j < n->n_req; j++) {
+            size_t rl = n->req_len[j];
+            uint64_t rh = mcpc_schema_head8(n->req[j], rl);
+            void *it = jv_ofirst(x);
+            size_t i = 0;
+            for (; i < size; i++, it = jv_onext(x, it))
+                if (jv_okeylen(it) == rl && mcpc_schema_head8(jv_okey(it), rl) == rh &&
+                    mcpc_schema_tail_eq(jv_okey(it), n->req[j], rl))
+                    break;
+            if (i == size)
+                return R_BAD;
+        }
+    }
     if ((kw & G_OBJ_ITER) && size <= MEMBERS_CACHED) {
         /* member pass: look every key up once; "required" and a closed object
          * ("additionalProperties": false, no patterns) fail here, before any value is walked */
         uint64_t seen = 0;
-        int closed = !col && (kw & KB(K_ADDPROPS)) && n->addl->kind == NK_FALSE &&
-                     !(kw & KB(K_PATTERNPROPS));
-        void *it = json_object_iter(x);
+        int closed = !col && n->closed;
+        void *it = size ? jv_ofirst(x) : NULL;
         for (size_t i = 0; i < size; i++, it = jv_onext(x, it)) {
             member_t *mb = &mem[i];
             mb->k = jv_okey(it);
@@ -765,7 +779,7 @@ INL int v_obj(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev, const in
         } else {
             /* large objects: look up as we go */
             uint64_t seen = 0;
-            void *it = json_object_iter(x);
+            void *it = size ? jv_ofirst(x) : NULL;
             for (size_t i = 0; i < size; i++, it = jv_onext(x, it)) {
                 member_t mb;
                 mb.k = jv_okey(it);
@@ -997,8 +1011,8 @@ INL int v_uneval(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *own, cons
     int r = R_OK, rr;
     mark_t m;
     if (json_is_object(x)) {
-        size_t size = json_object_size(x);
-        void *it = json_object_iter(x);
+        size_t size = jv_osize(x);
+        void *it = size ? jv_ofirst(x) : NULL;
         for (size_t i = 0; i < size; i++, it = jv_onext(x, it)) {
             if (ann_get(own, i))
                 continue;
@@ -1200,16 +1214,18 @@ static int v_slow(vctx *c, const mcpc_schema_node *n, json_t *x, ann_t *ev)
 }
 
 /* x is borrowed; errs may be NULL. The jansson view was checked by compile, which happened
- * before any validation of its result. */
-mcpc_err mcpc_schema_validate_impl(const mcpc_schema *s, json_t *x, mcpc_schema_errors *errs)
+ * before any validation of its result. (Defined here, not in schema.c, to save a call.) */
+mcpc_err mcpc_schema_validate(const mcpc_schema *s, json_t *x, mcpc_schema_errors *errs)
 {
     vctx c;
     int r;
+    if (!s || !x)
+        return MCPC_ERR_INVALID;
     /* only what the fast walker reads; the path buffers are set up for collecting mode */
     c.s = s;
     c.errs = errs;
     c.sink = errs;
-    c.md = s->n_regexes ? mcpc_schema_re_scratch() : NULL;
+    c.md = NULL;   /* the regex layer fetches this thread's scratch only if PCRE2 runs */
     c.steps = 0;
     c.max_steps = s->lim.max_steps;
     c.depth = 0;

@@ -839,6 +839,11 @@ static const mcpc_step_def mcpc_steps[] = {
     {"lint_schemas", KEYS("of"), NOKEYS, mcpc_step_lint_schemas, 0},
     {"check_structured", KEYS("of", "results"), NOKEYS, mcpc_step_check_structured, 0},
     {"reconnect", NOKEYS, NOKEYS, mcpc_step_reconnect, 1},
+    {"http_request", KEYS("expected", "outcomes"),
+     KEYS("method", "params", "id", "meta", "notification", "body", "method_http", "headers",
+          "capture", "into", "timeout_ms"), mcpc_step_http_request, 1},
+    {"http_delete", NOKEYS, KEYS("timeout_ms"), mcpc_step_http_delete, 1},
+    {"session_ids", NOKEYS, KEYS("count", "ms"), mcpc_step_session_ids, 1},
 };
 #define MCPC_NSTEPS (sizeof mcpc_steps / sizeof mcpc_steps[0])
 
@@ -871,6 +876,8 @@ static int mcpc_step_key_in(const char *key, const char *const *list)
 /* Kind-specific shape checks beyond the key lists. */
 static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *err, size_t errlen)
 {
+    if (mcpc_step_http_validate(step, err, errlen) != MCPC_OK)
+        return MCPC_ERR_CASE;
     if (strcmp(name, "expect") == 0) {
         json_t *outcomes = json_object_get(step, "outcomes");
         size_t i;
@@ -974,9 +981,11 @@ static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *er
         return MCPC_ERR_CASE;
     }
     static const char *const str_keys[] = {"method", "key", "into", "of", "a", "b", "name",
-                                           "expected", "reason", "path", "results", NULL};
-    static const char *const int_keys[] = {"ms", "timeout_ms", "max_pages", "max", "delta", NULL};
-    static const char *const bool_keys[] = {"meta", "any", "newline", "invisible", "control", "absent", NULL};
+                                           "expected", "reason", "path", "results", "body",
+                                           "method_http", NULL};
+    static const char *const int_keys[] = {"ms", "timeout_ms", "max_pages", "max", "delta", "count", NULL};
+    static const char *const bool_keys[] = {"meta", "any", "newline", "invisible", "control", "absent",
+                                            "notification", NULL};
     for (size_t i = 0; str_keys[i]; i++) {
         json_t *v = json_object_get(step, str_keys[i]);
         if (v && !json_is_string(v)) {

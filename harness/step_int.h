@@ -1,5 +1,5 @@
-/* Internal to the step files (step.c, step_schema.c): shared helpers and the primitives each
- * file contributes to the one vocabulary table in step.c. */
+/* Internal to the step files (step.c, step_schema.c, step_http.c): shared helpers and the
+ * primitives each file contributes to the one vocabulary table in step.c. */
 #ifndef MCPC_STEP_INT_H
 #define MCPC_STEP_INT_H
 
@@ -25,5 +25,16 @@ mcpc_verdict mcpc_step_call_invalid(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_call_unlisted(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_lint_schemas(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_check_structured(mcpc_step_ctx *ctx, json_t *step);
+
+/* step_http.c (streamable HTTP only; NOT_TESTABLE elsewhere) */
+mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_http_delete(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_session_ids(mcpc_step_ctx *ctx, json_t *step);
+/* Shape checks of http_request (headers, method/body, and its outcomes as expect's) and
+ * session_ids; MCPC_OK for every other kind. */
+mcpc_err mcpc_step_http_validate(json_t *step, char *err, size_t errlen);
+/* Judge session ids minted one after another (ids[0..n), borrowed, in order): 0 when they look
+ * unguessable, 1 when not; why says which (or sums up), *bits is the estimate. */
+int mcpc_step_http_judge_ids(char *const *ids, size_t n, double *bits, char *why, size_t whylen);
 
 #endif

@@ -101,6 +101,12 @@ static int mcpc_target_read_url(mcpc_stdio *io, int64_t deadline, char *url, siz
     return -1;
 }
 
+/* The HTTP client's tick: keep the started server's pipes from filling up. */
+static void mcpc_target_pump(void *arg)
+{
+    mcpc_stdio_pump(arg);
+}
+
 mcpc_err mcpc_target_start(const mcpc_target_opts *o, const char *ledger, mcpc_target *t,
                            char *err, size_t errlen)
 {
@@ -164,6 +170,10 @@ mcpc_err mcpc_target_start(const mcpc_target_opts *o, const char *ledger, mcpc_t
     mcpc_http_opts_default(&ho);
     ho.allow_remote = o->allow_remote;
     ho.protocol_version = o->protocol_version;
+    if (t->io) {
+        ho.tick = mcpc_target_pump;
+        ho.tick_arg = t->io;
+    }
     rc = mcpc_http_new(t->url, &ho, &t->http, err, errlen);
     if (rc != MCPC_OK)
         goto fail;

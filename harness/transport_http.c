@@ -91,6 +91,9 @@ struct mcpc_http {
     long status;
     char *hdr_name[MCPC_HTTP_MAX_HEADERS], *hdr_value[MCPC_HTTP_MAX_HEADERS];
     size_t n_hdrs;
+    char *last_body;          /* its first MCPC_HTTP_KEEP_BODY bytes (owned, grown on demand) */
+    size_t last_body_len;
+    int last_body_cut;        /* more bytes came than were kept */
 };
 
 void mcpc_http_opts_default(mcpc_http_opts *o)
@@ -470,6 +473,29 @@ static size_t mcpc_http_on_header(char *buf, size_t size, size_t nitems, void *u
     return n;
 }
 
+/* Keep the start of the latest response's body for mcpc_http_last_body, whatever its type: a
+ * case judging a refusal or a 202 needs the bytes that no message queue holds. Bounded. */
+static void mcpc_http_keep_body(mcpc_http *h, const char *ptr, size_t n)
+{
+    size_t room = MCPC_HTTP_KEEP_BODY - h->last_body_len, take = n < room ? n : room;
+    if (take < n)
+        h->last_body_cut = 1;
+    if (take == 0)
+        return;
+    if (!h->last_body) {
+        /* one allocation of the bound for the client's life: most bodies are small, but a
+         * realloc per chunk would cost more than the 64 KiB */
+        h->last_body = malloc(MCPC_HTTP_KEEP_BODY + 1);
+        if (!h->last_body) {
+            h->last_body_cut = 1;
+            return;
+        }
+    }
+    memcpy(h->last_body + h->last_body_len, ptr, take);
+    h->last_body_len += take;
+    h->last_body[h->last_body_len] = '\0';
+}
+
 static size_t mcpc_http_on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     mcpc_http_xfer *x = ud;
@@ -498,6 +524,8 @@ static size_t mcpc_http_on_body(char *ptr, size_t size, size_t nmemb, void *ud)
             (void)mcpc_http_push(h, MCPC_ERR_TOO_BIG, NULL, x->body_total);
         return 0;
     }
+    if (x == h->latest)
+        mcpc_http_keep_body(h, ptr, n);
     switch (x->kind) {
     case MCPC_HTTP_BODY_JSON:
         if (x->body_len + n + 1 > x->body_cap) {
@@ -609,6 +637,8 @@ static mcpc_err mcpc_http_xfer_start(mcpc_http *h, mcpc_http_xfer *x)
     h->latest_bound = MCPC_OK;
     h->status = 0;
     mcpc_http_clear_headers(h);
+    h->last_body_len = 0;
+    h->last_body_cut = 0;
     return MCPC_OK;
 }
 
@@ -685,6 +715,18 @@ static mcpc_err mcpc_http_failure(const mcpc_http *h)
 
 /* Drive until the latest transfer has its final response headers (or, with until_done, has
  * ended), or the deadline, when it is dropped. */
+
+/* Wait for transfer activity up to ms; with a tick, wake at least every 50 ms to run it. */
+static void mcpc_http_poll(mcpc_http *h, int ms)
+{
+    if (h->opts.tick) {
+        h->opts.tick(h->opts.tick_arg);
+        if (ms > 50)
+            ms = 50;
+    }
+    (void)curl_multi_poll(h->multi, NULL, 0, ms, NULL);
+}
+
 static mcpc_err mcpc_http_wait(mcpc_http *h, int64_t deadline, int until_done)
 {
     for (;;) {
@@ -698,7 +740,7 @@ static mcpc_err mcpc_http_wait(mcpc_http *h, int64_t deadline, int until_done)
             mcpc_http_xfer_free(h, h->latest);
             return h->status > 0 ? MCPC_OK : MCPC_ERR_TIMEOUT;
         }
-        (void)curl_multi_poll(h->multi, NULL, 0, left, NULL);
+        mcpc_http_poll(h, left);
     }
 }
 
@@ -858,7 +900,7 @@ static mcpc_err mcpc_http_recv(mcpc_conn *c, int timeout_ms, const char **msg, s
         int left = mcpc_clock_left(deadline);
         if (left == 0)
             return MCPC_ERR_TIMEOUT;
-        (void)curl_multi_poll(h->multi, NULL, 0, left, NULL);
+        mcpc_http_poll(h, left);
     }
 }
 
@@ -1021,6 +1063,93 @@ const char *mcpc_http_last_header(const mcpc_http *h, const char *name)
     return NULL;
 }
 
+int mcpc_http_last_header_at(const mcpc_http *h, size_t i, const char **name, const char **value)
+{
+    if (i >= h->n_hdrs)
+        return 0;
+    *name = h->hdr_name[i];
+    *value = h->hdr_value[i];
+    return 1;
+}
+
+const char *mcpc_http_last_body(const mcpc_http *h, size_t *len, int *cut)
+{
+    *len = h->last_body_len;
+    if (cut)
+        *cut = h->last_body_cut;
+    return h->last_body_len ? h->last_body : "";
+}
+
+const char *mcpc_http_url(const mcpc_http *h)
+{
+    return h->url;
+}
+
+mcpc_err mcpc_http_clone(const mcpc_http *h, const char *protocol_version, mcpc_http **out,
+                         char *errbuf, size_t errlen)
+{
+    mcpc_http_opts o = h->opts;
+    o.protocol_version = protocol_version;
+    return mcpc_http_new(h->url, &o, out, errbuf, errlen);
+}
+
+mcpc_err mcpc_http_send_method(mcpc_http *h, const char *method, const char *body, size_t len,
+                               int timeout_ms)
+{
+    int64_t deadline = mcpc_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    struct curl_slist *hdrs = NULL;
+    mcpc_http_xfer *x;
+    const char *version = h->init_version ? h->init_version : h->proto_opt;
+    int get;
+    mcpc_err rc;
+
+    if (!method || !*method || strpbrk(method, " \t\r\n"))
+        return MCPC_ERR_USAGE;
+    if (strcmp(method, "POST") == 0)
+        return mcpc_http_send(&h->conn, body ? body : "", body ? len : 0, timeout_ms);
+    if (h->flooded) {
+        mcpc_http_xfer_free_all(h);
+        return MCPC_ERR_TOO_BIG;
+    }
+    get = strcmp(method, "GET") == 0;
+    if (mcpc_http_add_header(h, &hdrs, "Accept",
+                             get ? "text/event-stream" : "application/json, text/event-stream", 1) < 0 ||
+        (len && mcpc_http_add_header(h, &hdrs, "Content-Type", "application/json", 1) < 0) ||
+        (version && mcpc_http_add_header(h, &hdrs, "MCP-Protocol-Version", version, 0) < 0) ||
+        (h->session_id && mcpc_http_add_header(h, &hdrs, "Mcp-Session-Id", h->session_id, 1) < 0))
+        goto nomem;
+    if (len && !mcpc_http_extra_names(h, "Expect")) {
+        struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
+        if (!n)
+            goto nomem;
+        hdrs = n;
+    }
+    for (size_t i = 0; i < h->n_extra; i++) {
+        struct curl_slist *n = curl_slist_append(hdrs, h->extra[i]);
+        if (!n)
+            goto nomem;
+        hdrs = n;
+    }
+    x = mcpc_http_xfer_new(h, hdrs);   /* owns hdrs from here, also on failure */
+    if (!x)
+        return MCPC_ERR_NOMEM;
+    x->is_delete = strcmp(method, "DELETE") == 0;
+    x->req_len = len;
+    if (curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
+        (len && (curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
+                 curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK))) {
+        mcpc_http_xfer_free(h, x);
+        return MCPC_ERR_NOMEM;
+    }
+    rc = mcpc_http_xfer_start(h, x);
+    if (rc != MCPC_OK)
+        return rc;
+    return mcpc_http_wait(h, deadline, 0);
+nomem:
+    curl_slist_free_all(hdrs);
+    return MCPC_ERR_NOMEM;
+}
+
 const char *mcpc_http_session_id(const mcpc_http *h)
 {
     return h->session_id;
@@ -1070,6 +1199,7 @@ void mcpc_http_free(mcpc_http *h)
         free(h->extra[i]);
     free(h->extra);
     mcpc_http_clear_headers(h);
+    free(h->last_body);
     json_decref(h->init_id);
     free(h->session_id);
     free(h->init_version);

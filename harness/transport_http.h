@@ -24,6 +24,10 @@ typedef struct {
     int connect_timeout_ms; /* [3000] */
     int allow_remote;       /* 0: refuse non-loopback targets */
     const char *protocol_version; /* MCP-Protocol-Version to send; NULL: none until initialize */
+    /* Called at least every 50 ms while the client waits, e.g. to drain the pipes of the server
+     * process we started (nobody else reads them during HTTP, and a full pipe would stall it). */
+    void (*tick)(void *arg);
+    void *tick_arg;
 } mcpc_http_opts;
 
 void mcpc_http_opts_default(mcpc_http_opts *o);
@@ -46,6 +50,35 @@ mcpc_err mcpc_http_set_headers(mcpc_http *h, const char *const *headers, size_t 
 long mcpc_http_last_status(const mcpc_http *h);
 const char *mcpc_http_last_content_type(const mcpc_http *h);
 const char *mcpc_http_last_header(const mcpc_http *h, const char *name);
+
+/* The i-th header of the last response, in arrival order (at most 64 are kept): 1 with *name
+ * and *value set (borrowed, valid until the next send), or 0 past the end. */
+int mcpc_http_last_header_at(const mcpc_http *h, size_t i, const char **name, const char **value);
+
+/* The first bytes (at most MCPC_HTTP_KEEP_BODY) of the last response's body as received, after
+ * decompression and whatever its type (a 202's stray body, a text/plain refusal, an SSE
+ * stream's raw text). Borrowed; *len bytes; *cut set when there were more. Complete once the
+ * transfer has ended: recv returns TIMEOUT at once when nothing is in flight. */
+#define MCPC_HTTP_KEEP_BODY (64u << 10)
+const char *mcpc_http_last_body(const mcpc_http *h, size_t *len, int *cut);
+
+/* The endpoint URL, as libcurl normalised it. Borrowed. */
+const char *mcpc_http_url(const mcpc_http *h);
+
+/* A new client for the same endpoint, with the same bounds and remote policy as h, and none of
+ * its state (no session id, no negotiated version, no extra headers, nothing in flight): for
+ * the exchanges a case makes beside its own session, so that they cannot disturb it.
+ * protocol_version is as in mcpc_http_opts (NULL: none before an initialize). */
+mcpc_err mcpc_http_clone(const mcpc_http *h, const char *protocol_version, mcpc_http **out,
+                         char *errbuf, size_t errlen);
+
+/* One request with any HTTP method. "POST" is exactly a conn send of body (headers derived from
+ * it). Other methods send the version and session headers, Accept (text/event-stream for GET),
+ * the extra headers, and body only when len > 0; no header is derived from a body. Returns once
+ * the response headers are in (status, last_header); a JSON or SSE body is then read with the
+ * conn's recv, except after a DELETE, whose body is only kept for last_body. */
+mcpc_err mcpc_http_send_method(mcpc_http *h, const char *method, const char *body, size_t len,
+                               int timeout_ms);
 
 /* The Mcp-Session-Id in use (2025-11-25) or NULL; DELETE it (ends the session). */
 const char *mcpc_http_session_id(const mcpc_http *h);

@@ -407,6 +407,20 @@ mcpc_err mcpc_stdio_read_line(mcpc_stdio *s, int timeout_ms, const char **line, 
     }
 }
 
+void mcpc_stdio_pump(mcpc_stdio *s)
+{
+    if (!s)
+        return;
+    mcpc_stdio_drain_err(s);
+    for (int i = 0; i < 16 && s->out_fd >= 0; i++) {
+        s->start = s->end = 0; /* nobody reads these lines: keep none */
+        mcpc_stdio_fill(s);
+        if (s->end == 0)
+            break;
+    }
+    s->start = s->end = 0;
+}
+
 void mcpc_stdio_close_stdin(mcpc_stdio *s)
 {
     mcpc_stdio_close_fd(&s->in_fd);

@@ -41,6 +41,10 @@ mcpc_err mcpc_stdio_write(mcpc_stdio *s, const char *buf, size_t len, int timeou
  * MCPC_ERR_EOF: stdout closed; line and len hold any unterminated tail (a partial message). */
 mcpc_err mcpc_stdio_read_line(mcpc_stdio *s, int timeout_ms, const char **line, size_t *len);
 
+/* Without waiting: read whatever the child has written to stdout (discarded) and stderr (kept
+ * in the tail). For children nobody reads line by line (an HTTP server we started). */
+void mcpc_stdio_pump(mcpc_stdio *s);
+
 /* Close the child's stdin (end of input, the polite shutdown request). */
 void mcpc_stdio_close_stdin(mcpc_stdio *s);
 

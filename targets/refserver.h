@@ -73,7 +73,15 @@
     X(CASE_INSENSITIVE_TOOLS, "case-insensitive-tools") \
     X(OPEN_SCHEMA, "open-schema") \
     X(NONCE_DESCRIPTION, "nonce-description") \
-    X(STRUCTURED_MISMATCH, "structured-mismatch")
+    X(STRUCTURED_MISMATCH, "structured-mismatch") \
+    X(ORIGIN_UNCHECKED, "origin-unchecked") \
+    X(HOST_UNCHECKED, "host-unchecked") \
+    X(VERSION_HEADER_UNCHECKED, "version-header-unchecked") \
+    X(HEADER_DESYNC, "header-desync") \
+    X(WEAK_SESSION_IDS, "weak-session-ids") \
+    X(SESSION_SURVIVES_DELETE, "session-survives-delete") \
+    X(NOTIFICATION_200, "notification-200") \
+    X(MODERN_SESSION_ID, "modern-session-id")
 
 enum mcpc_ref_flaw {
 #define MCPC_REF_FLAW_ENUM(e, name) MCPC_REF_FLAW_##e,

@@ -54,6 +54,7 @@ struct front {
     struct mcpc_ref_server *shared;    /* borrowed: the 2026-07-28 state, template of sessions */
     struct session sessions[MCPC_REF_HTTP_MAX_SESSIONS];
     unsigned long uses;                /* request counter, for least-recently-used eviction */
+    unsigned long minted;              /* weak-session-ids flaw: the last id handed out */
     unsigned port;
     int wake_w;                        /* write end of the main loop's self-pipe */
     int exit_status;                   /* -1, or the status a flaw asked to exit with */
@@ -379,7 +380,10 @@ static struct session *session_add(struct front *f, struct mcpc_ref_server *s)
                 MCPC_REF_HTTP_MAX_SESSIONS);
         session_drop(slot);
     }
-    if (new_session_id(slot->id) != MCPC_OK) {
+    /* weak-session-ids flaw: a counter, which anyone can guess from their own id */
+    if (s->flaw[MCPC_REF_FLAW_WEAK_SESSION_IDS])
+        snprintf(slot->id, sizeof slot->id, "%0*lx", SESSION_ID_LEN, ++f->minted);
+    else if (new_session_id(slot->id) != MCPC_OK) {
         fprintf(stderr, "refserver: no random bytes for a session id\n");
         server_free(s);
         memset(slot, 0, sizeof *slot);
@@ -480,7 +484,11 @@ static mcpc_err dispatch(struct front *f, struct mcpc_ref_server *st, const char
         if (ob.p[i] == '\n' || i + 1 == ob.len)
             lines++;
     if (lines == 0) {
-        rc = mcpc_listener_response_set(res, 202, NULL, NULL, 0);
+        /* notification-200 flaw: an answer with a body where there must be 202 and none */
+        if (st->flaw[MCPC_REF_FLAW_NOTIFICATION_200])
+            rc = mcpc_listener_response_set(res, 200, "text/plain; charset=utf-8", "ok\n", 3);
+        else
+            rc = mcpc_listener_response_set(res, 202, NULL, NULL, 0);
         goto out;
     }
     if (lines == 1) {
@@ -598,6 +606,23 @@ static mcpc_err refuse_mismatch(const mcpc_listener_request *req, const struct p
     return reply_error(res, 400, pi->id, MCPC_RPC_HEADER_MISMATCH, "Header mismatch: %s", why);
 }
 
+/* modern-session-id flaw: put an Mcp-Session-Id on a 2026-07-28 answer, the client's own when
+ * it sent a plain one (echoed), else a fixed one (minted). */
+static mcpc_err echo_session_id(const mcpc_listener_request *req, mcpc_listener_response *res)
+{
+    size_t n = 0;
+    const mcpc_listener_header *sid = mcpc_listener_header_find(req, "Mcp-Session-Id", &n);
+    char copy[SESSION_ID_LEN + 1];
+
+    if (n == 1 && sid->value_len > 0 && sid->value_len <= SESSION_ID_LEN &&
+        plain_ascii(sid->value, sid->value_len) && !has_ctl(sid->value, sid->value_len)) {
+        memcpy(copy, sid->value, sid->value_len);
+        copy[sid->value_len] = '\0';
+        return mcpc_listener_response_header(res, "Mcp-Session-Id", copy);
+    }
+    return mcpc_listener_response_header(res, "Mcp-Session-Id", "0123456789abcdef0123456789abcdef");
+}
+
 /* Serve a 2026-07-28 message: the standard headers must mirror the body (400 + -32020 and
  * nothing executed otherwise), then the shared state answers. */
 static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
@@ -609,6 +634,7 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
     const char *name_key = NULL, *problem;
     json_t *name_val = NULL;
     char why[400];
+    mcpc_err rc;
 
     if (m->kind == MCPC_MSG_RESULT || m->kind == MCPC_MSG_ERROR) {
         log_refusal(req, 400, "a JSON-RPC response was posted");
@@ -633,7 +659,7 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
                  pi->n_pv);
         return refuse_mismatch(req, pi, why, res);
     }
-    if (!pi->pv && request) {
+    if (!pi->pv && request && !f->shared->flaw[MCPC_REF_FLAW_VERSION_HEADER_UNCHECKED]) {
         snprintf(why, sizeof why, "the MCP-Protocol-Version header is required on every %s "
                  "request", MCPC_REF_MODERN_VERSION);
         return refuse_mismatch(req, pi, why, res);
@@ -649,8 +675,10 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
         snprintf(why, sizeof why, "the MCP-Protocol-Version header has invalid characters");
         return refuse_mismatch(req, pi, why, res);
     }
-    /* Mcp-Method on every request (must equal method); on a notification, checked if sent. */
-    if ((problem = mirror_problem(req, "Mcp-Method", "the body's method", m->method,
+    /* Mcp-Method on every request (must equal method); on a notification, checked if sent.
+     * The header-desync flaw compares neither Mcp-Method nor Mcp-Name: the body is served. */
+    if (!f->shared->flaw[MCPC_REF_FLAW_HEADER_DESYNC] &&
+        (problem = mirror_problem(req, "Mcp-Method", "the body's method", m->method,
                                   strlen(m->method), request, false, why, sizeof why)))
         return refuse_mismatch(req, pi, problem, res);
     /* Mcp-Name on tools/call, prompts/get (params.name) and resources/read (params.uri). */
@@ -658,7 +686,7 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
         name_key = "name";
     else if (request && strcmp(m->method, "resources/read") == 0)
         name_key = "uri";
-    if (name_key) {
+    if (name_key && !f->shared->flaw[MCPC_REF_FLAW_HEADER_DESYNC]) {
         name_val = pi->params ? json_object_get(pi->params, name_key) : NULL;
         /* Required when the body has the value; a body without it is the dispatcher's
          * -32602, unless the header claims a value the body does not have. */
@@ -677,7 +705,6 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
     if (no_meta) {
         char *text;
         size_t len = 0;
-        mcpc_err rc;
 
         if (!(text = with_header_meta(pi, &len)))
             return reply_error(res, 400, pi->id, MCPC_RPC_INVALID_PARAMS,
@@ -687,7 +714,11 @@ static mcpc_err serve_modern(struct front *f, const mcpc_listener_request *req,
         return rc;
     }
     meta_incomplete = request && !(json_is_string(pi->body_pv) && json_is_object(pi->body_caps));
-    return dispatch(f, f->shared, req->body, req->body_len, true, meta_incomplete, res);
+    rc = dispatch(f, f->shared, req->body, req->body_len, true, meta_incomplete, res);
+    /* modern-session-id flaw: a stateless answer that carries a session id all the same */
+    if (rc == MCPC_OK && f->shared->flaw[MCPC_REF_FLAW_MODERN_SESSION_ID])
+        rc = echo_session_id(req, res);
+    return rc;
 }
 
 /* ---- 2025-11-25: sessions ------------------------------------------------------------------- */
@@ -713,7 +744,8 @@ static mcpc_err serve_legacy(struct front *f, const mcpc_listener_request *req,
      * belongs to the requests after initialize: on initialize itself a client may announce
      * any version, and gets the counter-offer in the result, not a 400. */
     if (pi->pv && !header_is(pi->pv, MCPC_REF_LEGACY_VERSION) &&
-        !header_is(pi->pv, MCPC_REF_LEGACY_OLDER) && !initialize) {
+        !header_is(pi->pv, MCPC_REF_LEGACY_OLDER) && !initialize &&
+        !f->shared->flaw[MCPC_REF_FLAW_VERSION_HEADER_UNCHECKED]) {
         printable(show, sizeof show, pi->pv->value, pi->pv->value_len);
         log_refusal(req, 400, "unsupported MCP-Protocol-Version '%s'", show);
         return reply_error(res, 400, pi->id, MCPC_RPC_INVALID_REQUEST,
@@ -883,7 +915,9 @@ static mcpc_err serve_delete(struct front *f, const mcpc_listener_request *req,
                            "Session not found: unknown or expired Mcp-Session-Id");
     }
     fprintf(stderr, "refserver: session %.8s... deleted by %s\n", ss->id, req->client);
-    session_drop(ss);
+    /* session-survives-delete flaw: 204 all the same, but the session goes on */
+    if (!f->shared->flaw[MCPC_REF_FLAW_SESSION_SURVIVES_DELETE])
+        session_drop(ss);
     return mcpc_listener_response_set(res, 204, NULL, NULL, 0);
 }
 
@@ -901,7 +935,8 @@ static mcpc_err on_request(void *ctx, const mcpc_listener_request *req,
     /* DNS rebinding: a page on evil.example that resolved to 127.0.0.1 still sends its own
      * Host (and Origin). Without a Host (HTTP/1.0) there is nothing to rebind. */
     h = mcpc_listener_header_find(req, "Host", &n);
-    if (h && !is_local_authority(h->value, h->value_len, f->port)) {
+    if (h && !f->shared->flaw[MCPC_REF_FLAW_HOST_UNCHECKED] &&
+        !is_local_authority(h->value, h->value_len, f->port)) {
         printable(show, sizeof show, h->value, h->value_len);
         log_refusal(req, 403, "Host '%s'", show);
         return reply_error(res, 403, NULL, MCPC_RPC_INVALID_REQUEST,
@@ -909,7 +944,8 @@ static mcpc_err on_request(void *ctx, const mcpc_listener_request *req,
                            "localhost:%u or [::1]:%u)", show, f->port, f->port, f->port);
     }
     h = mcpc_listener_header_find(req, "Origin", &n);
-    if (h && (n > 1 || !is_local_origin(h->value, h->value_len, f->port))) {
+    if (h && !f->shared->flaw[MCPC_REF_FLAW_ORIGIN_UNCHECKED] &&
+        (n > 1 || !is_local_origin(h->value, h->value_len, f->port))) {
         if (n > 1) {
             log_refusal(req, 403, "%zu Origin headers", n);
             return reply_error(res, 403, NULL, MCPC_RPC_INVALID_REQUEST,

@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 
 #include "clock.h"
+#include "step_int.h"
 #include "transport_http.h"
 
 /* ---- the scripted server ------------------------------------------------------------------ */
@@ -982,6 +983,220 @@ START_TEST(test_extra_headers_replace)
 }
 END_TEST
 
+/* ---- exchanges beside the session (step_http.c) --------------------------------------------- */
+
+START_TEST(test_send_method_get)
+{
+    const char *msg;
+    size_t len;
+    mcpc_http_opts o;
+    mcpc_http_opts_default(&o);
+    o.protocol_version = "2026-07-28";
+    start_server(h_echo);
+    mcpc_http *h = client(&o);
+    const char *const extra[] = {"Origin: null", "Origin: https://evil.example"};
+    ck_assert_int_eq(mcpc_http_set_headers(h, extra, 2), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_send_method(h, "GET", NULL, 0, 2000), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_last_status(h), 200);
+    ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_OK);
+    json_t *j = json_loadb(msg, len, 0, NULL);
+    const char *head = json_string_value(json_object_get(json_object_get(j, "result"), "head"));
+    ck_assert_ptr_nonnull(head);
+    ck_assert_msg(strncmp(head, "GET /mcp ", 9) == 0, "request line: %.40s", head);
+    expect_header(head, "Accept", "text/event-stream");
+    expect_header(head, "MCP-Protocol-Version", "2026-07-28");
+    expect_no_header(head, "Content-Type");   /* no body, no type */
+    expect_no_header(head, "Mcp-Method");     /* nothing derived from a body */
+    ck_assert_int_eq(header_count(head, "Origin", NULL, 0), 2);   /* a repeated header stays two */
+    json_decref(j);
+    ck_assert_int_eq(mcpc_http_send_method(h, "GE T", NULL, 0, 2000), MCPC_ERR_USAGE);
+}
+END_TEST
+
+START_TEST(test_send_method_delete_and_headers)
+{
+    const char *name, *value;
+    start_server(h_echo);
+    mcpc_http *h = client(NULL);
+    const char *const sid[] = {"Mcp-Session-Id: sess-123"};
+    ck_assert_int_eq(mcpc_http_set_headers(h, sid, 1), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_send_method(h, "DELETE", NULL, 0, 2000), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_last_status(h), 204);
+    expect_nothing(h);
+    ck_assert_int_eq(mcpc_http_last_header_at(h, 0, &name, &value), 1);
+    ck_assert_str_eq(name, "Connection");
+    ck_assert_str_eq(value, "close");
+    ck_assert_int_eq(mcpc_http_last_header_at(h, 1, &name, &value), 0);
+    /* POST is a conn send: the headers derived from the body come along */
+    ck_assert_int_eq(mcpc_http_set_headers(h, NULL, 0), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_send_method(h, "POST", req_list, strlen(req_list), 2000), MCPC_OK);
+    ck_assert_int_eq(mcpc_http_last_status(h), 200);
+}
+END_TEST
+
+START_TEST(test_last_body_kept)
+{
+    size_t len;
+    int cut = 1;
+    start_server(h_202_body);
+    mcpc_http *h = client(NULL);
+    ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
+    expect_nothing(h);   /* a 202's body is no message, but it is kept for the case to see */
+    const char *b = mcpc_http_last_body(h, &len, &cut);
+    ck_assert_uint_eq(len, strlen(json_ok));
+    ck_assert_int_eq(memcmp(b, json_ok, len), 0);
+    ck_assert_int_eq(cut, 0);
+    stop_server();
+    start_server(h_big_json);   /* 2 MiB: only the first 64 KiB are kept */
+    mcpc_http_free(cli);
+    h = client(NULL);
+    ck_assert_int_eq(send_str(h, req_list, 4000), MCPC_OK);
+    const char *msg;
+    ck_assert_int_eq(recv_msg(h, 4000, &msg, &len), MCPC_OK);
+    b = mcpc_http_last_body(h, &len, &cut);
+    ck_assert_uint_eq(len, MCPC_HTTP_KEEP_BODY);
+    ck_assert_int_eq(cut, 1);
+    ck_assert_int_eq(b[0], '{');
+}
+END_TEST
+
+START_TEST(test_clone_has_no_state)
+{
+    const char *msg;
+    size_t len;
+    char err[256] = "";
+    mcpc_http *c = NULL;
+    start_server(h_echo);
+    mcpc_http *h = client(NULL);
+    ck_assert_int_eq(send_str(h, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                                 "\"params\":{\"protocolVersion\":\"2025-11-25\"}}", 2000), MCPC_OK);
+    ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_OK);
+    ck_assert_str_eq(mcpc_http_session_id(h), "sess-123");
+    ck_assert_int_eq(mcpc_http_clone(h, "2025-11-25", &c, err, sizeof err), MCPC_OK);
+    ck_assert_str_eq(mcpc_http_url(c), mcpc_http_url(h));
+    ck_assert_ptr_null(mcpc_http_session_id(c));
+    char *head = echoed_head(c, req_list);
+    expect_header(head, "MCP-Protocol-Version", "2025-11-25");
+    expect_no_header(head, "Mcp-Session-Id");
+    free(head);
+    ck_assert_str_eq(mcpc_http_session_id(h), "sess-123");   /* the original is untouched */
+    mcpc_http_free(c);
+}
+END_TEST
+
+/* Session ids for the judge: n random ids of len hex digits (from a fixed seed). */
+static char **hex_ids(size_t n, size_t len)
+{
+    char **ids = calloc(n, sizeof *ids);
+    unsigned long x = 88172645463325252UL;
+    for (size_t i = 0; ids && i < n; i++) {
+        ids[i] = malloc(len + 1);
+        for (size_t k = 0; ids[i] && k < len; k++) {
+            x ^= x << 13;   /* xorshift: plenty for test data */
+            x ^= x >> 7;
+            x ^= x << 17;
+            ids[i][k] = "0123456789abcdef"[x & 15];
+        }
+        if (ids[i])
+            ids[i][len] = '\0';
+    }
+    return ids;
+}
+
+static void free_ids(char **ids, size_t n)
+{
+    for (size_t i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+START_TEST(test_judge_session_ids)
+{
+    char why[300];
+    double bits;
+    char **ids = hex_ids(1000, 32);
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 1000, &bits, why, sizeof why), 0);
+    ck_assert_msg(bits >= 128 && bits < 129, "%f bits: %s", bits, why);
+
+    /* one id that is its predecessor plus 3 (hex): a counter, although all else looks random */
+    snprintf(ids[499], 33, "%.28s%04x", ids[498], 0x12fe);
+    snprintf(ids[500], 33, "%.28s%04x", ids[498], 0x1301);
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 1000, &bits, why, sizeof why), 1);
+    ck_assert_msg(strstr(why, "counter"), "%s", why);
+    free_ids(ids, 1000);
+
+    ids = hex_ids(100, 16);   /* 64 bits */
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 100, &bits, why, sizeof why), 1);
+    ck_assert_msg(strstr(why, "bits"), "%s", why);
+    strcpy(ids[7], ids[3]);   /* a repeat */
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 100, &bits, why, sizeof why), 1);
+    free_ids(ids, 100);
+
+    ids = hex_ids(100, 40);
+    strcpy(ids[9], ids[8]);
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 100, &bits, why, sizeof why), 1);
+    ck_assert_msg(strstr(why, "same id"), "%s", why);
+    ids[9][5] = ' ';   /* not visible ASCII */
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 100, &bits, why, sizeof why), 1);
+    ck_assert_msg(strstr(why, "0x20"), "%s", why);
+    free_ids(ids, 100);
+
+    /* a decimal counter in a long constant frame, and a counter that carries (…99 → …100) */
+    char *seq[3] = {"session-000000000000000000000000000000000098", "session-000000000000000000000000000000000099",
+                    "session-000000000000000000000000000000000100"};
+    ck_assert_int_eq(mcpc_step_http_judge_ids(seq, 3, &bits, why, sizeof why), 1);
+    char *grow[2] = {"Zq8r-x7Kp-99", "Zq8r-x7Kp-100"};
+    ck_assert_int_eq(mcpc_step_http_judge_ids(grow, 2, &bits, why, sizeof why), 1);
+
+    /* a random part after a prefix every id shares, longer than half the id */
+    ids = hex_ids(50, 20);
+    for (size_t i = 0; i < 50; i++) {
+        char *p = malloc(48);
+        snprintf(p, 48, "mcp-session-server-a-%s", ids[i]);
+        free(ids[i]);
+        ids[i] = p;
+    }
+    ck_assert_int_eq(mcpc_step_http_judge_ids(ids, 50, &bits, why, sizeof why), 1);
+    ck_assert_msg(strstr(why, "start with"), "%s", why);
+    free_ids(ids, 50);
+}
+END_TEST
+
+/* Steps refused when the case loads (the shapes mcpc_step_http_validate checks). */
+START_TEST(test_http_step_validation)
+{
+    static const char *const bad[] = {
+        "{\"do\":\"http_request\",\"expected\":\"x\",\"outcomes\":[]}",
+        "{\"do\":\"http_request\",\"expected\":\"x\",\"outcomes\":[{\"grade\":\"WARN\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"method\":\"a\",\"body\":\"b\",\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"params\":{},\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"headers\":{\"Mcp-Name\":\"a\\r\\nMcp-Name: b\"},\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"headers\":{\"Bad Name\":\"a\"},\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"headers\":{\"Origin\":[]},\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"headers\":{\"Origin\":7},\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"method_http\":\"GE T\",\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"http_request\",\"method\":\"n\",\"notification\":true,\"id\":1,\"expected\":\"x\",\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"equals\":1}]}]}",
+        "{\"do\":\"session_ids\",\"count\":3}",
+    };
+    static const char good[] =
+        "{\"do\":\"http_request\",\"method\":\"tools/list\",\"headers\":{\"Origin\":[\"{origin}\",\"null\"],"
+        "\"MCP-Protocol-Version\":null},\"expected\":\"x\",\"capture\":{\"s\":\"/status\"},"
+        "\"outcomes\":[{\"grade\":\"PASS\",\"when\":[{\"path\":\"/status\",\"in\":[400,403]}]}]}";
+    char err[300];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *st = json_loads(bad[i], 0, NULL);
+        ck_assert_msg(st != NULL, "bad sample %zu does not parse", i);
+        ck_assert_msg(mcpc_step_http_validate(st, err, sizeof err) != MCPC_OK, "accepted: %s", bad[i]);
+        json_decref(st);
+    }
+    json_t *st = json_loads(good, 0, NULL);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_msg(mcpc_step_http_validate(st, err, sizeof err) == MCPC_OK, "%s", err);
+    ck_assert_msg(mcpc_step_validate(st, err, sizeof err) == MCPC_OK, "%s", err);
+    json_decref(st);
+}
+END_TEST
+
 /* ---- targets ------------------------------------------------------------------------------ */
 
 static mcpc_err try_new(const char *url, int allow_remote)
@@ -1090,6 +1305,17 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_bad_session_id_ignored);
     tcase_add_test(tc, test_headers_2026);
     tcase_add_test(tc, test_extra_headers_replace);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("exchanges");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, test_send_method_get);
+    tcase_add_test(tc, test_send_method_delete_and_headers);
+    tcase_add_test(tc, test_last_body_kept);
+    tcase_add_test(tc, test_clone_has_no_state);
+    tcase_add_test(tc, test_judge_session_ids);
+    tcase_add_test(tc, test_http_step_validation);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("targets");
