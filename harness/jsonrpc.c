@@ -240,6 +240,12 @@ static mcpc_err classify_owned(mcpc_msg *out)
         return MCPC_ERR_INVALID;
     }
 
+    /* JSON-RPC 2.0 answers an unreadable request with "id": null. MCP's schemas forbid it, but
+     * it is still an error response: classify it as one and let the wire-schema check and the
+     * case outcomes judge it, rather than calling it a broken message. */
+    if (id && json_is_null(id) && json_object_get(root, "error") && !json_object_get(root, "method") &&
+        !json_object_get(root, "result"))
+        out->id = id;
     if (id && !out->id) {
         set_reason(out, "\"id\" must be a string or an integer, not %s", type_name(id));
         return MCPC_ERR_INVALID;
@@ -294,8 +300,8 @@ static mcpc_err classify_owned(mcpc_msg *out)
         out->rpc_code = 0;
         return MCPC_OK;
     }
-    /* An error response may omit the id (the request's id was unreadable); null was already
-     * refused above, because the eras we test drop JSON-RPC's null-id convention. */
+    /* An error response may omit the id (the request's id was unreadable), or carry null as
+     * plain JSON-RPC does (see above). */
     if (check_error_object(error, out) != 0)
         return MCPC_ERR_INVALID;
     out->kind = MCPC_MSG_ERROR;

@@ -132,7 +132,8 @@ static const struct vec vecs[] = {
     /* ids */
     BAD("null id request", "{" J ",\"id\":null,\"method\":\"m\"}", "\"id\""),
     BAD("null id result", "{" J ",\"id\":null,\"result\":{}}", "null"),
-    BAD("null id error", "{" J ",\"id\":null,\"error\":{\"code\":1,\"message\":\"m\"}}", "null"),
+    /* plain JSON-RPC's null id on an error is classified; MCP's schema check flags it later */
+    OKV("null id error", "{" J ",\"id\":null,\"error\":{\"code\":1,\"message\":\"m\"}}", MCPC_MSG_ERROR),
     BAD("1.5 id", "{" J ",\"id\":1.5,\"method\":\"m\"}", "real"),
     BAD("1.0 id", "{" J ",\"id\":1.0,\"method\":\"m\"}", "real"),
     BAD("1e3 id", "{" J ",\"id\":1e3,\"method\":\"m\"}", "real"),
