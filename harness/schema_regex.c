@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "schema_int.h"
 
 enum { RE_PCRE = 0, RE_EXACT, RE_PREFIX, RE_SUFFIX, RE_CONTAINS };
@@ -92,17 +93,6 @@ static void sb_cp(sbuf *b, unsigned long cp)
     sb_str(b, t);
 }
 
-/* Value of a hex digit, or -1. */
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Read exactly k hex digits at p[*i]; -1 when absent. */
 static long read_hex(const char *p, size_t n, size_t *i, int k)
@@ -111,7 +101,7 @@ static long read_hex(const char *p, size_t n, size_t *i, int k)
     if (*i + (size_t)k > n)
         return -1;
     for (int j = 0; j < k; j++) {
-        int h = hexv((unsigned char)p[*i + (size_t)j]);
+        int h = mcpc_hex_value((unsigned char)p[*i + (size_t)j]);
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -128,7 +118,7 @@ static long read_u(const char *p, size_t n, size_t *i)
         size_t j = *i + 1;
         int digits = 0;
         while (j < n && p[j] != '}') {
-            int h = hexv((unsigned char)p[j]);
+            int h = mcpc_hex_value((unsigned char)p[j]);
             if (h < 0 || v > 0x10FFFF)
                 return -1;
             v = v * 16 + h;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "schema_int.h"
 
 typedef struct {
@@ -202,17 +203,6 @@ assemble:
     return outp;
 }
 
-/* Value of a hex digit, or -1. */
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* New malloc'd decoded text. */
 char *mcpc_schema_pct_decode(const char *s, size_t n, size_t *outlen)
@@ -224,8 +214,8 @@ char *mcpc_schema_pct_decode(const char *s, size_t n, size_t *outlen)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%') {
             int h, l;
-            h = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            l = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            h = i + 2 < n ? mcpc_hex_value((unsigned char)s[i + 1]) : -1;
+            l = i + 2 < n ? mcpc_hex_value((unsigned char)s[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 free(o);
                 return NULL;

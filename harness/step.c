@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "hex.h"
 #include "clock.h"
 #include "inject.h"
 #include "ledger.h"
@@ -176,13 +177,6 @@ static mcpc_verdict mcpc_step_notify(mcpc_step_ctx *ctx, json_t *step)
     return v;
 }
 
-static int mcpc_step_hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* Raw bytes: "data" as text, or "hex" for bytes that are not valid text (invalid UTF-8). */
 static mcpc_verdict mcpc_step_send_raw(mcpc_step_ctx *ctx, json_t *step)
@@ -199,7 +193,7 @@ static mcpc_verdict mcpc_step_send_raw(mcpc_step_ctx *ctx, json_t *step)
         memcpy(buf, text, n);
     } else {
         for (size_t i = 0; i < n; i++)
-            buf[i] = (char)(mcpc_step_hexval(hex[2 * i]) * 16 + mcpc_step_hexval(hex[2 * i + 1]));
+            buf[i] = (char)(mcpc_hex_value(hex[2 * i]) * 16 + mcpc_hex_value(hex[2 * i + 1]));
     }
     if (nl)
         buf[n++] = '\n';
@@ -954,7 +948,7 @@ static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *er
             const char *x = json_string_value(h);
             size_t n = strlen(x);
             for (size_t i = 0; i < n; i++) {
-                if (mcpc_step_hexval(x[i]) < 0 || n % 2) {
+                if (mcpc_hex_value(x[i]) < 0 || n % 2) {
                     snprintf(err, errlen, "send_raw hex must be an even number of hex digits");
                     return MCPC_ERR_CASE;
                 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "clock.h"
 #include "match.h"
 #include "step_int.h"
@@ -668,17 +669,6 @@ static double mcpc_step_http_log2(double x)
     return r;
 }
 
-/* Value of a digit in base 16 (either case), or -1. */
-static int mcpc_step_http_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Is b the number at the end of a plus k (1 <= k <= MCPC_HTTP_STEP_MAX_STEP), in base 10 or
  * 16, with everything before that number equal? That is a counter: from one id anyone can
@@ -694,7 +684,7 @@ static int mcpc_step_http_counter(const char *a, const char *b)
         const char *digits = lower;
         size_t start = la, len = la;
         while (start > 0) {
-            int d = mcpc_step_http_digit(a[start - 1]);
+            int d = mcpc_hex_value(a[start - 1]);
             if (d < 0 || d >= base)
                 break;
             if (a[start - 1] >= 'A' && a[start - 1] <= 'F')
@@ -708,7 +698,7 @@ static int mcpc_step_http_counter(const char *a, const char *b)
             size_t i = len;
             int carry = 1;
             while (carry && i > start) {
-                int d = mcpc_step_http_digit(buf[--i]) + 1;
+                int d = mcpc_hex_value(buf[--i]) + 1;
                 carry = d == base;
                 buf[i] = digits[carry ? 0 : d];
             }
