@@ -8,7 +8,6 @@
 
 #include "case.h"
 #include "clock.h"
-#include "ledger.h"
 #include "profile.h"
 #include "report.h"
 #include "runner.h"
@@ -375,7 +374,8 @@ static int mcpc_runner_mkdirs(const char *dir)
     return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* Profile verdict: every required case passed, and no requirement of it is pending for stdio. */
+/* Profile verdict: every required case passed (or does not apply), and no requirement of it is
+ * pending for this run's transport. */
 static void mcpc_runner_profile_verdict(mcpc_runner *r, json_t *verdicts, mcpc_run_summary *sum,
                                         char *msg, size_t msglen)
 {

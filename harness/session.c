@@ -37,16 +37,14 @@ void mcpc_session_init(mcpc_session *s, mcpc_conn *conn, mcpc_transcript *tr, mc
     s->era = era;
     s->timeout_ms = timeout_ms;
     s->next_id = 1;
-    s->held = json_array();
     s->pending = json_object();
 }
 
 void mcpc_session_clear(mcpc_session *s)
 {
-    json_decref(s->held);
     json_decref(s->open_result);
     json_decref(s->pending);
-    s->held = s->open_result = s->pending = NULL;
+    s->open_result = s->pending = NULL;
 }
 
 mcpc_err mcpc_session_send_raw(mcpc_session *s, const char *bytes, size_t len)
@@ -227,7 +225,7 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
         }
         if (kinds_mask & (1u << out->kind))
             return MCPC_OK;
-        json_array_append(s->held, out->root);
+        s->set_aside++;
         mcpc_msg_clear(out);
     }
 }
@@ -253,7 +251,7 @@ mcpc_err mcpc_session_call(mcpc_session *s, const char *method, const json_t *pa
             break;
         }
         /* a response to something else: keep it for the record, keep waiting */
-        json_array_append(s->held, m.root);
+        s->set_aside++;
         mcpc_msg_clear(&m);
     }
     json_decref(id);

@@ -34,7 +34,8 @@ typedef struct {
     mcpc_era era;
     int timeout_ms;             /* default deadline for one awaited message */
     json_int_t next_id;
-    json_t *held;               /* owned: server notifications/requests set aside while awaiting */
+    size_t set_aside;           /* messages received while awaiting something else (they stay
+                                 * in the transcript only: nothing reads them, so none is kept) */
     size_t noise;               /* stdout lines that were not JSON at all (banners, logs) */
     char noise_sample[160];     /* the first such line, printable */
     size_t malformed;           /* lines that were JSON-looking but broken, or not JSON-RPC */
@@ -69,7 +70,7 @@ mcpc_err mcpc_session_request(mcpc_session *s, const char *method, const json_t 
                               int with_meta, json_t *id, json_t **sent_id);
 
 /* Receive the next message. kinds_mask selects what is returned (bits of 1 << mcpc_msg_kind);
- * other valid messages are recorded and held. Non-JSON text lines are counted as noise and
+ * other valid messages are recorded in the transcript and set aside. Non-JSON text lines are counted as noise and
  * skipped. MCPC_ERR_INVALID / MCPC_ERR_PARSE: a malformed message arrived (out holds the
  * classification). MCPC_ERR_TOO_BIG, MCPC_ERR_TIMEOUT, MCPC_ERR_EOF as the transport says. */
 mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms, mcpc_msg *out);
@@ -77,7 +78,7 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
 #define MCPC_KINDS_RESPONSE ((1u << MCPC_MSG_RESULT) | (1u << MCPC_MSG_ERROR))
 #define MCPC_KINDS_ANY 0xffu
 
-/* Round trip: request, then await the response with that id (others are held). On success
+/* Round trip: request, then await the response with that id (others are set aside). On success
  * *response is a new reference to the whole response message. */
 mcpc_err mcpc_session_call(mcpc_session *s, const char *method, const json_t *params,
                            json_t **response);

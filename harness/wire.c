@@ -90,12 +90,15 @@ static mcpc_schema *mcpc_wire_def(mcpc_wire *w, const char *def)
     snprintf(ref, sizeof ref, "%s#/$defs/%s", w->base, def);
     json_t *wrapper = json_pack("{s:s}", "$ref", ref);
     mcpc_schema *s = NULL;
-    if (wrapper && mcpc_schema_compile(w->reg, wrapper, "https://mcpcert.invalid/wire", NULL, &s,
-                                       err, sizeof err) != MCPC_OK)
+    if (!wrapper || mcpc_schema_compile(w->reg, wrapper, "https://mcpcert.invalid/wire", NULL, &s,
+                                        err, sizeof err) != MCPC_OK) {
+        /* never skip a definition silently: a check that cannot fail must be visible */
+        fprintf(stderr, "mcpcert: wire-schema: %s is not checked: %s\n", def,
+                wrapper ? err : "out of memory");
         s = NULL;
+    }
     json_decref(wrapper);
-    if (!s)
-        return NULL;
+    /* remember a failure too (compiled NULL), so it is reported once */
     w->names[w->n] = strdup(def);
     w->compiled[w->n] = s;
     if (!w->names[w->n]) {
