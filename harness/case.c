@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "case.h"
+#include "mock_server.h"
 #include "step.h"
 
 #define MCPC_CASE_MAX_FILES 4096
@@ -57,7 +58,7 @@ static int mcpc_case_id_ok(const char *id)
 
 static const char *const mcpc_case_keys[] = {
     "id", "title", "description", "requirements", "roles", "eras", "transports", "level",
-    "profile", "suite", "hooks", "flaws", "fix", "session", "steps", NULL};
+    "profile", "suite", "hooks", "flaws", "fix", "session", "steps", "scenario", NULL};
 static const char *const mcpc_case_required[] = {
     "id", "title", "requirements", "roles", "eras", "transports", "level", "profile", "suite",
     "flaws", "fix", "steps", NULL};
@@ -151,9 +152,29 @@ mcpc_err mcpc_case_validate(json_t *doc, char *err, size_t errlen)
         snprintf(err, errlen, "steps must be a non-empty array");
         return MCPC_ERR_CASE;
     }
+    /* the client role judges a record with its own steps against a scripted scenario: a case
+     * is either a client case or not, never both */
+    int client = mcpc_json_strarray_has(json_object_get(doc, "roles"), "client");
+    json_t *scenario = json_object_get(doc, "scenario");
+    if (client && json_array_size(json_object_get(doc, "roles")) != 1) {
+        snprintf(err, errlen, "a client-role case has roles [\"client\"] only");
+        return MCPC_ERR_CASE;
+    }
+    if (client != (scenario != NULL)) {
+        snprintf(err, errlen, client ? "a client-role case needs a scenario object"
+                                     : "only client-role cases have a scenario");
+        return MCPC_ERR_CASE;
+    }
+    if (scenario && mcpc_mock_validate(scenario, err, errlen) != MCPC_OK)
+        return MCPC_ERR_CASE;
     json_array_foreach(steps, i, st) {
         char why[200];
         const char *kind = json_string_value(json_object_get(st, "do"));
+        if (kind && client != (strncmp(kind, "client_", 7) == 0)) {
+            snprintf(err, errlen, "step %zu: %s %s", i + 1, kind,
+                     client ? "is not a client-role step" : "belongs to client-role cases only");
+            return MCPC_ERR_CASE;
+        }
         if (mcpc_step_validate(st, why, sizeof why) != MCPC_OK) {
             snprintf(err, errlen, "step %zu: %s", i + 1, why);
             return MCPC_ERR_CASE;
@@ -253,6 +274,29 @@ static json_t *mcpc_case_read_json(const char *path, char *err, size_t errlen)
     return doc;
 }
 
+/* New reference: one case file held in buf[0..len), loaded as mcpc_case_load_dir loads a file
+ * (size bound, duplicate keys refused) and validated; NULL with err set when it is not a case.
+ * For the fuzz target and for tools that hold a case in memory. */
+json_t *mcpc_case_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = NULL;
+    if (len > MCPC_CASE_MAX_BYTES) {
+        snprintf(err, errlen, "larger than %u bytes", MCPC_CASE_MAX_BYTES);
+        return NULL;
+    }
+    doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        snprintf(err, errlen, "%d:%d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    if (mcpc_case_validate(doc, err, errlen) != MCPC_OK) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 mcpc_err mcpc_case_load_dir(const char *dir, mcpc_case_set *set, char *err, size_t errlen)
 {
     char **paths = calloc(MCPC_CASE_MAX_FILES, sizeof *paths);
@@ -312,6 +356,52 @@ out:
     if (rc != MCPC_OK)
         mcpc_case_set_free(set);
     return rc;
+}
+
+mcpc_err mcpc_case_load_file(const char *path, mcpc_case_set *set, const char **id, char *err,
+                             size_t errlen)
+{
+    char why[256];
+    const char *base = strrchr(path, '/');
+    json_t *doc = mcpc_case_read_json(path, err, errlen);
+    mcpc_case *grown;
+    if (!doc)
+        return MCPC_ERR_CASE;
+    if (mcpc_case_validate(doc, why, sizeof why) != MCPC_OK) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        goto bad;
+    }
+    const char *cid = json_string_value(json_object_get(doc, "id"));
+    base = base ? base + 1 : path;
+    /* the same rule as in cases/: the file name carries the id */
+    if (strncmp(base, cid, strlen(cid)) != 0 || strcmp(base + strlen(cid), ".json") != 0) {
+        snprintf(err, errlen, "%s: file name must be %s.json", path, cid);
+        goto bad;
+    }
+    if (mcpc_case_find(set, cid)) {
+        snprintf(err, errlen, "%s: case id %s is already taken", path, cid);
+        goto bad;
+    }
+    if (!(grown = realloc(set->v, (set->n + 1) * sizeof *set->v))) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    set->v = grown;
+    mcpc_case *c = &set->v[set->n];
+    memset(c, 0, sizeof *c);
+    if (!(c->path = strdup(path))) {
+        snprintf(err, errlen, "out of memory");
+        goto bad;
+    }
+    c->doc = doc;
+    mcpc_case_fill(c);
+    set->n++;
+    qsort(set->v, set->n, sizeof *set->v, mcpc_case_cmp);
+    *id = mcpc_case_find(set, cid)->id;
+    return MCPC_OK;
+bad:
+    json_decref(doc);
+    return MCPC_ERR_CASE;
 }
 
 const mcpc_case *mcpc_case_find(const mcpc_case_set *set, const char *id)

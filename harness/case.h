@@ -26,9 +26,18 @@ typedef struct {
  * doc is borrowed. */
 mcpc_err mcpc_case_validate(json_t *doc, char *err, size_t errlen);
 
+/* Load and validate one case file held in buf[0..len) (size bound, duplicate keys refused).
+ * Returns a new reference, or NULL with err set. */
+json_t *mcpc_case_parse(const char *buf, size_t len, char *err, size_t errlen);
+
 /* Load every *.json below dir (recursively), validate each, reject duplicate ids; sorted by id.
  * On error err names the file and the problem. */
 mcpc_err mcpc_case_load_dir(const char *dir, mcpc_case_set *set, char *err, size_t errlen);
+
+/* Load one case file from anywhere (validated, named after its id) and add it to set, which
+ * stays sorted; its id must be new. *id (borrowed from the set) names it. */
+mcpc_err mcpc_case_load_file(const char *path, mcpc_case_set *set, const char **id, char *err,
+                             size_t errlen);
 
 /* Find by id, or NULL. */
 const mcpc_case *mcpc_case_find(const mcpc_case_set *set, const char *id);

@@ -16,13 +16,18 @@ typedef struct {
      * without its newline). */
     mcpc_err (*send)(mcpc_conn *c, const char *bytes, size_t len, int timeout_ms);
     /* Next message's bytes within timeout_ms; valid until the next call. Same error contract as
-     * mcpc_stdio_read_line (TIMEOUT, EOF, TOO_BIG). */
+     * mcpc_stdio_read_line (TIMEOUT, EOF, TOO_BIG); HTTP adds PROTOCOL, for an answer to a
+     * request that cannot carry a message (a redirect, a body neither JSON nor an event stream). */
     mcpc_err (*recv)(mcpc_conn *c, int timeout_ms, const char **msg, size_t *len);
     /* Flood state for messages (1 when the total bound was hit). */
     int (*flooded)(mcpc_conn *c);
     /* Bytes received so far. */
     size_t (*received)(mcpc_conn *c);
     void (*free)(mcpc_conn *c);
+    /* The transport's own account, in one line, of why the last send or recv failed (HTTP: a
+     * redirect, a wrong Content-Type, a bound, a reset), or "" when it has none to add. NULL
+     * when the transport never has one (stdio: the session's words say it all). */
+    const char *(*detail)(mcpc_conn *c);
 } mcpc_conn_ops;
 
 struct mcpc_conn {

@@ -32,7 +32,7 @@ static void mcpc_conn_stdio_free(mcpc_conn *c)
 
 static const mcpc_conn_ops mcpc_conn_stdio_ops = {
     mcpc_conn_stdio_send, mcpc_conn_stdio_recv, mcpc_conn_stdio_flooded, mcpc_conn_stdio_received,
-    mcpc_conn_stdio_free,
+    mcpc_conn_stdio_free, NULL,
 };
 
 mcpc_conn *mcpc_conn_stdio_new(struct mcpc_stdio *io)

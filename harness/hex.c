@@ -10,3 +10,13 @@ int mcpc_hex_value(int c)
         return c - 'A' + 10;
     return -1;
 }
+
+void mcpc_hex_encode(const unsigned char *bytes, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[2 * n] = '\0';
+}

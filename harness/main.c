@@ -6,22 +6,37 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "browse.h"
 #include "case.h"
 #include "runner.h"
+#include "serve.h"
+#include "fuzz_live.h"
 
 static void mcpc_main_usage(FILE *f)
 {
     fputs("usage:\n"
-          "  mcpcert run [--role server] [--profile bronze|silver|gold] [--suite NAME]\n"
+          "  mcpcert run [--role server|client] [--profile bronze|silver|gold] [--suite NAME]\n"
           "              [--case ID]... [--spec-version 2025-11-25|2026-07-28]\n"
           "              [--expected-failures FILE] [--report-dir DIR] [--timeout MS]\n"
           "              [--transport stdio|http] [--url URL] [--allow-remote] [--spec-dir DIR]\n"
-          "              [--stats] [--quiet] [-- COMMAND ARGS...]\n"
+          "              [--stats] [--quiet] [--case-file PATH] [--as-port N] [--upstream-port N]\n"
+          "              [--ledger FILE] [--as-client-secret S]  (with --url: what the implementation\n"
+          "              was started with, see `mcpcert explain auth`)\n"
+          "              [-- COMMAND ARGS...]\n"
           "  mcpcert list [--suite NAME]\n"
-          "  mcpcert explain ID        (a case id or a requirement id)\n"
+          "  mcpcert explain ID|auth   (a case id, a requirement id, or the OAuth variables)\n"
+          "  mcpcert fuzz [--duration S] [--seed N] [--out DIR] [--max-findings N] [--timeout MS]\n"
+          "               [--transport stdio|http] [--url URL] [--spec-version V] [-- COMMAND ARGS...]\n"
+          "  mcpcert serve CASE-ID --record FILE [--spec-version ERA]\n"
+          "                            (the client role's mock server over stdio; a client\n"
+          "                            under test launches it, see docs/client-role.md)\n"
+          "  mcpcert browse --record FILE URL\n"
+          "                            (the client role's browser for OAuth cases: records URL,\n"
+          "                            prints the Location of a loopback authorization URL)\n"
           "\n"
           "With no COMMAND and no --url, `run` targets the bundled reference server (over HTTP with\n"
-          "--transport http). With --transport http and a COMMAND, \"{port}\" in its arguments\n"
+          "--transport http), or with --role client the bundled reference client; a client's\n"
+          "arguments may hold \"{url}\", replaced by the mock server's endpoint. With --transport http and a COMMAND, \"{port}\" in its arguments\n"
           "is replaced by a free loopback port; otherwise the first http:// URL it prints is used.\n"
           "Exit codes: 0 attained, 1 non-conformant, 2 usage, 3 implementation unreachable.\n",
           f);
@@ -95,6 +110,25 @@ static void mcpc_main_strlist(const char *label, json_t *arr)
     printf("\n");
 }
 
+/* The trust configuration a server under test gets over HTTP (docs/auth.md, section 1). */
+static void mcpc_main_explain_auth(void)
+{
+    fputs("Over streamable HTTP, mcpcert runs an OAuth authorization server and a mock upstream\n"
+          "API on loopback, and starts the implementation with these variables (against --url,\n"
+          "start it with them yourself; --as-port and --upstream-port fix the ports):\n\n"
+          "  MCPCERT_AUTH_ISSUER         http://127.0.0.1:<as-port>: the only issuer to trust\n"
+          "  MCPCERT_AUTH_JWKS_URI       <issuer>/jwks: its signing keys (ES256, EdDSA)\n"
+          "  MCPCERT_RESOURCE_URI        the MCP endpoint: the canonical resource URI, the aud\n"
+          "                              of every token and `resource` of the resource metadata\n"
+          "  MCPCERT_AUTH_CLIENT_ID      credentials at the AS for the server's own outbound\n"
+          "  MCPCERT_AUTH_CLIENT_SECRET  calls (client credentials grant)\n"
+          "  MCPCERT_UPSTREAM_URL        the mock upstream API (token passthrough is checked there)\n"
+          "  MCPCERT_LEDGER              the side-effect ledger file (cases with the ledger hook)\n"
+          "\nScopes: mcp:tools (listing, read tools), mcp:write (tools with side effects).\n"
+          "Tokens, the per-call token and DPoP rules and the token battery: docs/auth.md.\n",
+          stdout);
+}
+
 static int mcpc_main_explain(int argc, char **argv)
 {
     mcpc_case_set set;
@@ -107,6 +141,12 @@ static int mcpc_main_explain(int argc, char **argv)
     if (mcpc_main_load(&set, &reqs))
         return MCPC_EXIT_USAGE;
     const char *id = argv[1];
+    if (strcmp(id, "auth") == 0) {
+        mcpc_main_explain_auth();
+        json_decref(reqs);
+        mcpc_case_set_free(&set);
+        return 0;
+    }
     const mcpc_case *c = mcpc_case_find(&set, id);
     json_t *req = json_object_get(reqs, id);
     if (c) {
@@ -114,6 +154,7 @@ static int mcpc_main_explain(int argc, char **argv)
         json_t *r, *st;
         printf("%s  %s\n\n", c->id, c->title);
         printf("level %s, first counts in profile %s, suite %s\n", c->level, c->profile, c->suite);
+        mcpc_main_strlist("role: ", c->roles);
         mcpc_main_strlist("eras: ", c->eras);
         mcpc_main_strlist("transports: ", c->transports);
         printf("\nrequirements:\n");
@@ -136,7 +177,10 @@ static int mcpc_main_explain(int argc, char **argv)
                    what ? what : "", note ? " — " : "", note ? note : "");
         }
         printf("\nhow to fix:\n  %s\n", c->fix);
-        mcpc_main_strlist("\nproved to fail against the reference server with --flaw ", c->flaws);
+        mcpc_main_strlist(mcpc_json_strarray_has(c->roles, "client")
+                              ? "\nproved to fail against the reference client with --flaw "
+                              : "\nproved to fail against the reference server with --flaw ",
+                          c->flaws);
     } else if (req) {
         printf("%s (%s)\n  %s\n  source: %s\n", id, json_string_value(json_object_get(req, "level")),
                json_string_value(json_object_get(req, "text")),
@@ -176,12 +220,18 @@ static int mcpc_main_run(int argc, char **argv)
         {"spec-dir", required_argument, NULL, 'D'},
         {"stats", no_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
+        {"case-file", required_argument, NULL, 'F'},
+        {"as-port", required_argument, NULL, 'A'},
+        {"as-client-secret", required_argument, NULL, 'K'},
+        {"ledger", required_argument, NULL, 'L'},
+        {"upstream-port", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     mcpc_run_opts o;
     char *ref_argv[2] = {MCPC_BUILDDIR "/targets/refserver", NULL};
     char *ref_http_argv[4] = {MCPC_BUILDDIR "/targets/refserver", "--http", "{port}", NULL};
+    char *ref_client_argv[2] = {MCPC_BUILDDIR "/targets/refclient", NULL};
     char **ids = calloc((size_t)argc + 1, sizeof *ids);
     size_t nids = 0;
     int stats = 0, ch, code;
@@ -197,11 +247,12 @@ static int mcpc_main_run(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (ch) {
         case 'r':
-            if (strcmp(optarg, "server") != 0) {
-                fprintf(stderr, "mcpcert: role %s is not supported yet (server only)\n", optarg);
+            if (strcmp(optarg, "server") != 0 && strcmp(optarg, "client") != 0) {
+                fprintf(stderr, "mcpcert: role %s is not supported yet (server or client)\n", optarg);
                 free(ids);
                 return MCPC_EXIT_USAGE;
             }
+            o.role = optarg;
             break;
         case 'p': o.profile = optarg; break;
         case 's': o.suite = optarg; break;
@@ -240,6 +291,24 @@ static int mcpc_main_run(int argc, char **argv)
         case 'D': o.spec_dir = optarg; break;
         case 'S': stats = 1; break;
         case 'q': o.quiet = 1; break;
+        case 'F': o.case_file = optarg; break;
+        case 'L': o.ledger = optarg; break;
+        case 'K': o.as_client_secret = optarg; break;
+        case 'A':
+        case 'U': {
+            char *end;
+            long p = strtol(optarg, &end, 10);
+            if (*end || p < 1 || p > 65535) {
+                fprintf(stderr, "mcpcert: --as-port and --upstream-port take a port (1-65535)\n");
+                free(ids);
+                return MCPC_EXIT_USAGE;
+            }
+            if (ch == 'A')
+                o.as_port = (unsigned)p;
+            else
+                o.upstream_port = (unsigned)p;
+            break;
+        }
         case 'h':
             mcpc_main_usage(stdout);
             free(ids);
@@ -265,8 +334,16 @@ static int mcpc_main_run(int argc, char **argv)
         free(ids);
         return MCPC_EXIT_USAGE;
     }
+    int client = o.role && strcmp(o.role, "client") == 0;
+    if (client && o.url) {
+        fprintf(stderr, "mcpcert: the client role serves the client; it takes a command, not --url\n");
+        free(ids);
+        return MCPC_EXIT_USAGE;
+    }
     if (optind < argc)
         o.argv = argv + optind;
+    else if (client)
+        o.argv = ref_client_argv;
     else if (!o.url)
         o.argv = strcmp(o.transport, "http") == 0 ? ref_http_argv : ref_argv;
     code = mcpc_runner_run(&o);
@@ -281,6 +358,10 @@ static int mcpc_main_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* run as $BROWSER (a link of that name, made by the client role): argv[1..] are URLs */
+    const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+    if (argc > 0 && strcmp(base ? base + 1 : argv[0], MCPC_BROWSE_LINK) == 0)
+        return mcpc_browse_env_cmd(argc, argv);
     if (argc < 2) {
         mcpc_main_usage(stderr);
         return MCPC_EXIT_USAGE;
@@ -291,6 +372,12 @@ int main(int argc, char **argv)
         return mcpc_main_list(argc - 1, argv + 1);
     if (strcmp(argv[1], "explain") == 0)
         return mcpc_main_explain(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fuzz") == 0)
+        return mcpc_fuzz_cmd(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return mcpc_serve_cmd(argc - 1, argv + 1, mcpc_main_data_dir());
+    if (strcmp(argv[1], "browse") == 0)
+        return mcpc_browse_cmd(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         mcpc_main_usage(stdout);
         return 0;

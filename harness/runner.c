@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include "case.h"
+#include "client_run.h"
 #include "clock.h"
+#include "ledger.h"
 #include "profile.h"
 #include "report.h"
 #include "runner.h"
+#include "runner_auth.h"
 #include "step.h"
 #include "target.h"
 #include "wire.h"
@@ -30,6 +33,10 @@ typedef struct {
     mcpc_report_bus bus;
     int unreachable;
     mcpc_wire *wire;       /* official schema of the era, or NULL when not found */
+    const char *extra_id;  /* the --case-file case (borrowed from cases), or NULL */
+    int client;            /* the client role: the harness plays the server */
+    int auth_on;           /* server role over HTTP: the OAuth environment is running */
+    mcpc_auth_env auth;
 } mcpc_runner;
 
 /* Print a usage-class error; returns the usage exit code. */
@@ -78,6 +85,11 @@ static int mcpc_runner_baseline(mcpc_runner *r, char *err, size_t errlen)
 static int mcpc_runner_select(mcpc_runner *r, char *err, size_t errlen)
 {
     r->selected = json_array();
+    /* --case-file alone runs that case only (with a selection, it runs after it: see the caller) */
+    if (r->extra_id && !r->o->case_ids && !r->o->suite && !r->o->profile) {
+        json_array_append_new(r->selected, json_string(r->extra_id));
+        return 0;
+    }
     if (r->o->case_ids) {
         for (size_t i = 0; r->o->case_ids[i]; i++) {
             if (!mcpc_case_find(&r->cases, r->o->case_ids[i])) {
@@ -121,7 +133,22 @@ static mcpc_err mcpc_runner_start(mcpc_runner *r, const char *ledger, mcpc_targe
     mcpc_target_opts to = {.argv = r->o->argv, .transport = r->o->transport, .url = r->o->url,
                            .timeout_ms = r->o->timeout_ms, .allow_remote = r->o->allow_remote,
                            .protocol_version = r->era == MCPC_ERA_2026_07_28 ? "2026-07-28" : NULL};
-    return mcpc_target_start(&to, ledger, t, err, errlen);
+    if (r->auth_on) {
+        to.env_extra = r->auth.env;
+        to.call_token = mcpc_auth_call_token;
+        to.call_token_arg = &r->auth;
+    }
+    mcpc_err rc = mcpc_target_start(&to, ledger, t, err, errlen);
+    if (rc != MCPC_OK || !r->auth_on || !t->http)
+        return rc;
+    /* every request of the case carries a valid token for this very endpoint */
+    if (mcpc_auth_case_begin(&r->auth, t->url) != MCPC_OK ||
+        mcpc_http_set_authorization(t->http, r->auth.authorization) != MCPC_OK) {
+        snprintf(err, errlen, "out of memory");
+        mcpc_target_stop(t, NULL);
+        return MCPC_ERR_NOMEM;
+    }
+    return MCPC_OK;
 }
 
 /* Negotiate: probe with server/discover; a DiscoverResult naming 2026-07-28 means modern,
@@ -135,6 +162,11 @@ static int mcpc_runner_negotiate(mcpc_runner *r)
     char err[256];
     if (r->o->era_forced) {
         r->era = r->o->era;
+        return 0;
+    }
+    if (r->client) {
+        /* the mock speaks one era per run; the newest unless told otherwise */
+        r->era = MCPC_ERA_2026_07_28;
         return 0;
     }
     r->era = MCPC_ERA_2026_07_28; /* the probe speaks the modern era */
@@ -175,8 +207,8 @@ static json_t *mcpc_runner_reqs(mcpc_runner *r, const mcpc_case *c)
 /* Why a case does not apply here, or NULL. */
 static const char *mcpc_runner_skip_reason(mcpc_runner *r, const mcpc_case *c)
 {
-    if (!mcpc_json_strarray_has(c->roles, "server"))
-        return "not a server-role case";
+    if (!mcpc_json_strarray_has(c->roles, r->client ? "client" : "server"))
+        return r->client ? "not a client-role case" : "not a server-role case";
     if (!mcpc_json_strarray_has(c->transports, r->o->transport))
         return strcmp(r->o->transport, "http") == 0 ? "does not apply to the HTTP transport"
                                                      : "does not apply to the stdio transport";
@@ -219,6 +251,116 @@ static mcpc_verdict mcpc_runner_reconnect(mcpc_step_ctx *ctx)
     return v;
 }
 
+/* Run a case's steps in order; stop at the first verdict worse than WARN. */
+static void mcpc_runner_steps(mcpc_step_ctx *ctx, const mcpc_case *c)
+{
+    size_t i;
+    json_t *st;
+    json_array_foreach(c->steps, i, st) {
+        mcpc_verdict v = mcpc_step_run(ctx, i + 1, st); /* steps count from 1; the opening is 0 */
+        if (v == MCPC_V_SKIP)
+            continue;
+        if (v != MCPC_V_PASS && v != MCPC_V_WARN)
+            break;
+    }
+}
+
+/* The case's verdict from its checks. */
+static void mcpc_runner_decide(mcpc_step_ctx *ctx)
+{
+    /* the overall verdict is the worst step's; the deciding details are the last non-PASS step's */
+    mcpc_verdict worst = MCPC_V_PASS;
+    size_t i;
+    json_t *chk, *decider = NULL;
+    json_array_foreach(ctx->checks, i, chk) {
+        const char *vn = json_string_value(json_object_get(chk, "verdict"));
+        for (int k = 0; vn && k < MCPC_V__COUNT; k++) {
+            mcpc_verdict v = (mcpc_verdict)k;
+            if (v == MCPC_V_SKIP || strcmp(vn, mcpc_verdict_name(v)) != 0)
+                continue;
+            if (mcpc_verdict_worst(worst, v) != worst || (v != MCPC_V_PASS && !decider)) {
+                worst = mcpc_verdict_worst(worst, v);
+                decider = chk;
+            }
+        }
+    }
+    ctx->verdict = worst;
+    if (decider) {
+        const char *e = json_string_value(json_object_get(decider, "expected"));
+        const char *a = json_string_value(json_object_get(decider, "arrived"));
+        const char *m = json_string_value(json_object_get(decider, "message"));
+        snprintf(ctx->expected, sizeof ctx->expected, "%s", e ? e : "");
+        snprintf(ctx->arrived, sizeof ctx->arrived, "%s", a ? a : "");
+        snprintf(ctx->message, sizeof ctx->message, "%s", m ? m : "");
+    } else {
+        snprintf(ctx->message, sizeof ctx->message, "all %zu check(s) passed", json_array_size(ctx->checks));
+    }
+}
+
+/* Every message the client sent, against the official schema of the era: one more check, and a
+ * violation adds WIRE-01 to the case's requirements (res_reqs, borrowed). */
+static void mcpc_runner_client_wire(mcpc_runner *r, const mcpc_case *c, mcpc_step_ctx *ctx,
+                                    mcpc_client_obs *obs, json_t *res_reqs)
+{
+    size_t i, bad = 0;
+    json_t *e;
+    char first[512] = "all conform";
+    json_array_foreach(obs->record, i, e) {
+        json_t *msg = json_object_get(e, "message");
+        mcpc_msg m;
+        char why[400];
+        if (!msg)
+            continue;
+        /* a dual-era client's server/discover probe belongs to 2026-07-28 (VER-08), whatever
+         * era the mock speaks: it is not a 2025-11-25 message to judge by that schema */
+        const char *method = json_string_value(json_object_get(msg, "method"));
+        if (r->era == MCPC_ERA_2025_11_25 && method && strcmp(method, "server/discover") == 0)
+            continue;
+        memset(&m, 0, sizeof m);
+        if (mcpc_jsonrpc_classify(msg, &m) == MCPC_OK &&
+            mcpc_wire_check_client(r->wire, &m, why, sizeof why) && !bad++)
+            snprintf(first, sizeof first, "message %zu: %s", i + 1, why);
+        mcpc_msg_clear(&m);
+    }
+    json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
+                           "do", "wire_schema", "verdict", bad ? "FAIL" : "PASS", "expected",
+                           "every message conforms to the official MCP schema of the era", "arrived",
+                           first, "message", bad ? "a message breaks the official MCP schema"
+                                                 : "wire schema respected");
+    if (wc)
+        json_array_append_new(ctx->checks, wc);
+    json_t *wreq = json_object_get(r->reqs, "WIRE-01");
+    if (bad && wreq && !mcpc_json_strarray_has(c->requirements, "WIRE-01"))
+        json_array_append_new(res_reqs, json_pack("{s:s,s:O,s:O}", "id", "WIRE-01", "level",
+                                                  json_object_get(wreq, "level"), "text",
+                                                  json_object_get(wreq, "text")));
+}
+
+/* A client-role case: run the client against the mock server once, then judge the record. */
+static void mcpc_runner_client_case(mcpc_runner *r, const mcpc_case *c, mcpc_step_ctx *ctx,
+                                    mcpc_transcript *tr, json_t *res_reqs)
+{
+    mcpc_client_obs obs;
+    char err[256] = "";
+    mcpc_client_run_opts co = {.argv = r->o->argv, .transport = r->o->transport, .era = r->era,
+                               .timeout_ms = r->o->timeout_ms, .tmpdir = r->tmpdir,
+                               .data_dir = r->o->data_dir};
+    if (mcpc_client_run(&co, c, &obs, tr, err, sizeof err) != MCPC_OK) {
+        ctx->verdict = MCPC_V_ERROR;
+        snprintf(ctx->message, sizeof ctx->message, "could not start the client or the mock server: %s", err);
+        r->unreachable = 1;
+        mcpc_client_obs_clear(&obs);
+        return;
+    }
+    ctx->client = &obs;
+    mcpc_runner_steps(ctx, c);
+    if (r->wire)
+        mcpc_runner_client_wire(r, c, ctx, &obs, res_reqs);
+    mcpc_runner_decide(ctx);
+    ctx->client = NULL;
+    mcpc_client_obs_clear(&obs);
+}
+
 static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_case *c)
 {
     mcpc_case_result res;
@@ -246,12 +388,21 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
         snprintf(ctx.message, sizeof ctx.message, "%s", skip);
         goto report;
     }
+    if (r->client) {
+        mcpc_runner_client_case(r, c, &ctx, &tr, res.requirements);
+        goto report;
+    }
     /* the ledger hook is offered only to cases that declare it */
     int uses_ledger = mcpc_json_strarray_has(c->hooks, "ledger");
     snprintf(ledger, sizeof ledger, "%s/ledger-%s.jsonl", r->tmpdir, c->id);
-    unlink(ledger);
-    /* against --url nobody can hand the implementation a ledger path */
-    if (!r->o->argv)
+    if (r->o->argv || !r->o->ledger)
+        unlink(ledger);
+    /* against --url nobody can hand the implementation a ledger path, unless the operator did
+     * (--ledger: one file for the whole run, so each case counts from where it starts) */
+    int shared_ledger = !r->o->argv && r->o->ledger;
+    if (shared_ledger)
+        snprintf(ledger, sizeof ledger, "%s", r->o->ledger);
+    else if (!r->o->argv)
         uses_ledger = 0;
     if (mcpc_runner_start(r, uses_ledger ? ledger : NULL, &t, err, sizeof err) != MCPC_OK) {
         ctx.verdict = MCPC_V_ERROR;
@@ -261,7 +412,10 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
     }
     ctx.io = t.io;
     ctx.http = t.http;
+    ctx.auth = r->auth_on ? &r->auth : NULL;
     ctx.ledger_path = uses_ledger ? ledger : NULL;
+    if (uses_ledger && shared_ledger)
+        ctx.ledger_mark = mcpc_ledger_count(ledger);
     mcpc_session_init(&s, t.conn, &tr, r->era, r->o->timeout_ms);
     s.wire = r->wire;
     ctx.s = &s;
@@ -279,15 +433,7 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
             goto stop;
         }
     }
-    size_t i;
-    json_t *st;
-    json_array_foreach(c->steps, i, st) {
-        mcpc_verdict v = mcpc_step_run(&ctx, i + 1, st); /* steps count from 1; the opening is 0 */
-        if (v == MCPC_V_SKIP)
-            continue;
-        if (v != MCPC_V_PASS && v != MCPC_V_WARN)
-            break;
-    }
+    mcpc_runner_steps(&ctx, c);
     /* every message received in the case, checked against the official schema of the era */
     if (r->wire) {
         json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
@@ -306,36 +452,12 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
                                             json_object_get(wreq, "level"), "text",
                                             json_object_get(wreq, "text")));
     }
-    /* the overall verdict is the worst step's; the deciding details are the last non-PASS step's */
-    mcpc_verdict worst = MCPC_V_PASS;
-    json_t *chk, *decider = NULL;
-    json_array_foreach(ctx.checks, i, chk) {
-        const char *vn = json_string_value(json_object_get(chk, "verdict"));
-        for (int k = 0; vn && k < MCPC_V__COUNT; k++) {
-            mcpc_verdict v = (mcpc_verdict)k;
-            if (v == MCPC_V_SKIP || strcmp(vn, mcpc_verdict_name(v)) != 0)
-                continue;
-            if (mcpc_verdict_worst(worst, v) != worst || (v != MCPC_V_PASS && !decider)) {
-                worst = mcpc_verdict_worst(worst, v);
-                decider = chk;
-            }
-        }
-    }
-    ctx.verdict = worst;
-    if (decider) {
-        const char *e = json_string_value(json_object_get(decider, "expected"));
-        const char *a = json_string_value(json_object_get(decider, "arrived"));
-        const char *m = json_string_value(json_object_get(decider, "message"));
-        snprintf(ctx.expected, sizeof ctx.expected, "%s", e ? e : "");
-        snprintf(ctx.arrived, sizeof ctx.arrived, "%s", a ? a : "");
-        snprintf(ctx.message, sizeof ctx.message, "%s", m ? m : "");
-    } else {
-        snprintf(ctx.message, sizeof ctx.message, "all %zu check(s) passed", json_array_size(ctx.checks));
-    }
+    mcpc_runner_decide(&ctx);
 stop:
     mcpc_target_stop(&t, &tr);
     mcpc_session_clear(&s);
-    unlink(ledger);
+    if (!shared_ledger)
+        unlink(ledger);
 report:
     if (tr.dropped)
         mcpc_transcript_note(&tr, "%zu transcript entries not kept (bound reached)", tr.dropped);
@@ -419,17 +541,22 @@ int mcpc_runner_run(const mcpc_run_opts *o)
     memset(&r, 0, sizeof r);
     memset(&sum, 0, sizeof sum);
     r.o = o;
+    r.client = o->role && strcmp(o->role, "client") == 0;
     snprintf(path, sizeof path, "%s/cases", o->data_dir);
-    if (mcpc_case_load_dir(path, &r.cases, err, sizeof err) != MCPC_OK) {
+    if (mcpc_case_load_dir(path, &r.cases, err, sizeof err) != MCPC_OK ||
+        (o->case_file && mcpc_case_load_file(o->case_file, &r.cases, &r.extra_id, err, sizeof err) != MCPC_OK)) {
         code = mcpc_runner_usage(err, "");
         goto out;
     }
     snprintf(path, sizeof path, "%s/docs/requirements.json", o->data_dir);
     r.reqs = mcpc_requirements_load(path, err, sizeof err);
-    if (!r.reqs || mcpc_runner_select(&r, err, sizeof err) || mcpc_runner_baseline(&r, err, sizeof err)) {
+    if (!r.reqs || (r.extra_id && mcpc_case_trace(&r.cases, r.reqs, err, sizeof err) != MCPC_OK) ||
+        mcpc_runner_select(&r, err, sizeof err) || mcpc_runner_baseline(&r, err, sizeof err)) {
         code = mcpc_runner_usage(err, "");
         goto out;
     }
+    if (r.extra_id && !mcpc_json_strarray_has(r.selected, r.extra_id))
+        json_array_append_new(r.selected, json_string(r.extra_id));
     snprintf(r.tmpdir, sizeof r.tmpdir, "%s/mcpcert.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(r.tmpdir)) {
         code = mcpc_runner_usage("cannot create a temporary directory: ", strerror(errno));
@@ -440,6 +567,23 @@ int mcpc_runner_run(const mcpc_run_opts *o)
         goto out;
     }
     mcpc_stdio_global_init();
+    if (!r.client && strcmp(o->transport, "http") == 0) {
+        /* the resource URI the implementation is told: known beforehand only when mcpcert
+         * picks the port (or was given the URL) */
+        int port_arg = 0;
+        for (size_t i = 0; o->argv && o->argv[i]; i++)
+            port_arg |= strstr(o->argv[i], "{port}") != NULL;
+        const char *tmpl = o->url ? o->url : port_arg ? "http://127.0.0.1:{port}/mcp" : NULL;
+        if (mcpc_auth_start(&r.auth, o->as_port, o->upstream_port, tmpl, o->as_client_secret, err,
+                            sizeof err) != MCPC_OK) {
+            code = mcpc_runner_usage("cannot start the authorization server: ", err);
+            goto out;
+        }
+        r.auth_on = 1;
+        if (!o->argv)
+            fprintf(stderr, "mcpcert: authorization server %s (start the implementation with the "
+                    "variables of `mcpcert explain auth`)\n", mcpc_as_issuer(r.auth.as));
+    }
     if (mcpc_runner_negotiate(&r) != 0) {
         code = MCPC_EXIT_UNREACHABLE;
         goto out;
@@ -459,7 +603,7 @@ int mcpc_runner_run(const mcpc_run_opts *o)
         snprintf(path, sizeof path, "%s/junit.xml", o->report_dir);
         mcpc_report_bus_add(&r.bus, mcpc_report_junit_new(path));
     }
-    mcpc_run_info info = {.tool_version = MCPC_VERSION, .target = r.target, .role = "server",
+    mcpc_run_info info = {.tool_version = MCPC_VERSION, .target = r.target, .role = r.client ? "client" : "server",
                           .transport = o->transport, .era = mcpc_era_name(r.era),
                           .profile = r.profile ? json_string_value(json_object_get(r.profile, "id")) : NULL,
                           .total_cases = json_array_size(r.selected)};
@@ -509,6 +653,8 @@ int mcpc_runner_run(const mcpc_run_opts *o)
             code = MCPC_EXIT_NONCONFORMANT;
     }
 out:
+    if (r.auth_on)
+        mcpc_auth_stop(&r.auth);
     json_decref(verdicts);
     mcpc_report_bus_destroy(&r.bus);
     mcpc_wire_free(r.wire);

@@ -47,6 +47,13 @@ void mcpc_session_clear(mcpc_session *s)
     s->open_result = s->pending = NULL;
 }
 
+/* The transport's own account of its last failure, or NULL when it has none. */
+static const char *mcpc_session_detail(const mcpc_session *s)
+{
+    const char *d = s->conn->ops->detail ? s->conn->ops->detail(s->conn) : NULL;
+    return d && *d ? d : NULL;
+}
+
 mcpc_err mcpc_session_send_raw(mcpc_session *s, const char *bytes, size_t len)
 {
     size_t body = len && bytes[len - 1] == '\n' ? len - 1 : len;
@@ -54,8 +61,12 @@ mcpc_err mcpc_session_send_raw(mcpc_session *s, const char *bytes, size_t len)
     /* a stdio message ends with its newline; an HTTP body is just the message */
     mcpc_err rc = s->conn->ops->send(s->conn, bytes, strcmp(s->conn->transport, "http") == 0 ? body : len,
                                      s->timeout_ms);
-    if (rc != MCPC_OK)
-        snprintf(s->error, sizeof s->error, "writing to the implementation: %s", mcpc_strerror(rc));
+    if (rc != MCPC_OK) {
+        /* over HTTP a send fails on the answer's headers, which the transport can describe */
+        const char *d = mcpc_session_detail(s);
+        snprintf(s->error, sizeof s->error, "%s%s", d ? "" : "writing to the implementation: ",
+                 d ? d : mcpc_strerror(rc));
+    }
     return rc;
 }
 
@@ -171,8 +182,11 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
         const char *line;
         size_t len;
         mcpc_err rc = s->conn->ops->recv(s->conn, mcpc_clock_left(deadline), &line, &len);
+        const char *d = rc != MCPC_OK ? mcpc_session_detail(s) : NULL;
         if (rc == MCPC_ERR_TOO_BIG) {
-            if (s->conn->ops->flooded(s->conn)) {
+            if (d) {
+                snprintf(s->error, sizeof s->error, "%s", d);
+            } else if (s->conn->ops->flooded(s->conn)) {
                 snprintf(s->error, sizeof s->error,
                          "flood: more than the bound of bytes arrived (%zu bytes)",
                          s->conn->ops->received(s->conn));
@@ -185,16 +199,23 @@ mcpc_err mcpc_session_recv(mcpc_session *s, unsigned kinds_mask, int timeout_ms,
         if (rc == MCPC_ERR_EOF) {
             if (len)
                 mcpc_transcript_add(s->tr, "recv", line, len);
-            snprintf(s->error, sizeof s->error, "stdout closed%s",
-                     len ? " in the middle of a message" : "");
+            if (d)
+                snprintf(s->error, sizeof s->error, "%s", d);
+            else
+                snprintf(s->error, sizeof s->error, "stdout closed%s",
+                         len ? " in the middle of a message" : "");
             return rc;
         }
         if (rc == MCPC_ERR_TIMEOUT) {
-            snprintf(s->error, sizeof s->error, "nothing arrived within %d ms", timeout_ms);
+            snprintf(s->error, sizeof s->error, "nothing arrived within %d ms%s%s", timeout_ms,
+                     d ? ": " : "", d ? d : "");
             return rc;
         }
-        if (rc != MCPC_OK)
+        if (rc != MCPC_OK) {
+            snprintf(s->error, sizeof s->error, "%s", d ? d : mcpc_strerror(rc));
+            mcpc_transcript_note(s->tr, "%s", s->error);
             return rc;
+        }
         mcpc_transcript_add(s->tr, "recv", line, len);
         if (!mcpc_session_jsonish(line, len)) {
             if (s->noise++ == 0) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "case.h"
+#include "client_run.h"
 #include "hex.h"
 #include "clock.h"
 #include "inject.h"
@@ -86,12 +87,26 @@ mcpc_verdict mcpc_step_transport(mcpc_step_ctx *ctx, mcpc_err rc, const char *ex
         } else {
             exit_text = "connection closed";
         }
+        /* over HTTP a connection that ends is no proof of death: only an exit is a crash */
+        if (ctx->http && (!ctx->io || !mcpc_stdio_exited(ctx->io)))
+            return mcpc_step_say(ctx, MCPC_V_FAIL, expected, ctx->s->error, "%s", ctx->s->error);
         return mcpc_step_say(ctx, MCPC_V_CRASH, expected, ctx->s->error,
                              "the implementation closed its output (%s)", exit_text);
     case MCPC_ERR_TOO_BIG:
     case MCPC_ERR_PARSE:
     case MCPC_ERR_INVALID:
+    case MCPC_ERR_PROTOCOL:   /* HTTP: an answer that cannot carry the message */
         return mcpc_step_say(ctx, MCPC_V_FAIL, expected, ctx->s->error, "%s", ctx->s->error);
+    case MCPC_ERR_IO:
+        /* over HTTP a server that dies mid-request fails the send (reset, then refused): when
+         * the process we started is gone, that is its crash, not the harness's error */
+        if (ctx->io) {
+            mcpc_stdio_wait_exit(ctx->io, 500);
+            if (mcpc_stdio_exited(ctx->io))
+                return mcpc_step_say(ctx, MCPC_V_CRASH, expected, ctx->s->error, "the implementation died (%s)",
+                                     mcpc_stdio_exit_text(ctx->io, NULL));
+        }
+        return mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "harness error: %s", mcpc_strerror(rc));
     default:
         return mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "harness error: %s",
                              mcpc_strerror(rc));
@@ -644,6 +659,25 @@ static mcpc_verdict mcpc_step_call_tools(mcpc_step_ctx *ctx, json_t *step)
 
 /* Preconditions: a captured list has an entry named `name`, or is non-empty; or a pointer into a
  * captured value is present (or, with absent:true, is not). Unmet: NOT TESTABLE, never FAIL. */
+/* assert: conditions over a captured variable (a result kept with into/capture, or "server",
+ * the opening result); a miss when one does not hold. For what a case learns once and judges
+ * afterwards, such as what the server advertised when the session opened. */
+static mcpc_verdict mcpc_step_assert(mcpc_step_ctx *ctx, json_t *step)
+{
+    const char *of = mcpc_step_str(step, "of", "");
+    const char *expected = mcpc_step_str(step, "expected", "");
+    json_t *v = json_object_get(ctx->vars, of);
+    char why[256], shown[300];
+    mcpc_match_ctx m = {.msg = v, .kind = NULL, .sent_id = ctx->sent_id, .vars = ctx->vars,
+                        .era = ctx->s ? mcpc_era_name(ctx->s->era) : NULL};
+    mcpc_step_show(v, shown, sizeof shown);
+    if (!v)
+        return mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "case error: %s was never captured", of);
+    if (mcpc_match_all(json_object_get(step, "when"), &m, why, sizeof why))
+        return mcpc_step_say(ctx, MCPC_V_PASS, expected, shown, "as expected");
+    return mcpc_step_say(ctx, mcpc_step_miss(ctx), expected, shown, "%s", why);
+}
+
 static mcpc_verdict mcpc_step_require(mcpc_step_ctx *ctx, json_t *step)
 {
     const char *of = mcpc_step_str(step, "of", "");
@@ -821,6 +855,7 @@ static const mcpc_step_def mcpc_steps[] = {
     {"scan_injection", KEYS("of", "patterns"), KEYS("invisible"), mcpc_step_scan_injection, 0},
     {"call_tools", KEYS("of", "into"), KEYS("max"), mcpc_step_call_tools, 1},
     {"require", KEYS("of"), KEYS("name", "path", "absent"), mcpc_step_require, 0},
+    {"assert", KEYS("of", "when", "expected"), NOKEYS, mcpc_step_assert, 0},
     {"lint_results", KEYS("of"), KEYS("require"), mcpc_step_lint_results, 0},
     {"ledger_mark", NOKEYS, NOKEYS, mcpc_step_ledger_mark, 0},
     {"ledger_check", KEYS("delta"), KEYS("control", "reason"), mcpc_step_ledger_check, 0},
@@ -835,9 +870,19 @@ static const mcpc_step_def mcpc_steps[] = {
     {"reconnect", NOKEYS, NOKEYS, mcpc_step_reconnect, 1},
     {"http_request", KEYS("expected", "outcomes"),
      KEYS("method", "params", "id", "meta", "notification", "body", "method_http", "headers",
-          "capture", "into", "timeout_ms"), mcpc_step_http_request, 1},
+          "capture", "into", "timeout_ms", "token"), mcpc_step_http_request, 1},
+    {"upstream_check", NOKEYS, KEYS("expected"), mcpc_step_upstream_check, 0},
+    {"auth_metadata", NOKEYS, KEYS("expected"), mcpc_step_auth_metadata, 1},
     {"http_delete", NOKEYS, KEYS("timeout_ms"), mcpc_step_http_delete, 1},
     {"session_ids", NOKEYS, KEYS("count", "ms"), mcpc_step_session_ids, 1},
+    {"client_exit", NOKEYS, KEYS("code", "failed"), mcpc_step_client_exit, 0},
+    {"client_sequence", KEYS("expect"), KEYS("skip", "expected", "of", "http"),
+     mcpc_step_client_sequence, 0},
+    {"client_each", KEYS("match"), KEYS("where", "min", "expected", "of"), mcpc_step_client_each, 0},
+    {"client_none", KEYS("where"), KEYS("expected", "of"), mcpc_step_client_never, 0},
+    {"client_output", KEYS("contains"), NOKEYS, mcpc_step_client_output, 0},
+    {"client_unique_ids", NOKEYS, NOKEYS, mcpc_step_client_unique_ids, 0},
+    {"client_headers", KEYS("check"), KEYS("expected"), mcpc_step_client_headers, 0},
 };
 #define MCPC_NSTEPS (sizeof mcpc_steps / sizeof mcpc_steps[0])
 
@@ -870,7 +915,8 @@ static int mcpc_step_key_in(const char *key, const char *const *list)
 /* Kind-specific shape checks beyond the key lists. */
 static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *err, size_t errlen)
 {
-    if (mcpc_step_http_validate(step, err, errlen) != MCPC_OK)
+    if (mcpc_step_http_validate(step, err, errlen) != MCPC_OK ||
+        mcpc_step_client_validate(name, step, err, errlen) != MCPC_OK)
         return MCPC_ERR_CASE;
     if (strcmp(name, "expect") == 0) {
         json_t *outcomes = json_object_get(step, "outcomes");
@@ -970,6 +1016,9 @@ static mcpc_err mcpc_step_validate_kind(const char *name, json_t *step, char *er
             }
         }
     }
+    if (strcmp(name, "assert") == 0 &&
+        mcpc_match_validate(json_object_get(step, "when"), err, errlen) != MCPC_OK)
+        return MCPC_ERR_CASE;
     if (strcmp(name, "scan_injection") == 0 && !json_is_array(json_object_get(step, "patterns"))) {
         snprintf(err, errlen, "scan_injection patterns must be an array of regular expressions");
         return MCPC_ERR_CASE;
@@ -1068,6 +1117,8 @@ mcpc_verdict mcpc_step_run(mcpc_step_ctx *ctx, size_t index, json_t *step)
     json_t *eras = json_object_get(step, "eras");
     mcpc_verdict v;
     if (eras && ctx->s && !mcpc_json_strarray_has(eras, mcpc_era_name(ctx->s->era)))
+        return MCPC_V_SKIP;
+    if (eras && ctx->client && !mcpc_json_strarray_has(eras, mcpc_era_name(ctx->client->era)))
         return MCPC_V_SKIP;
     ctx->verdict = MCPC_V_PASS;
     ctx->expected[0] = ctx->arrived[0] = ctx->message[0] = '\0';

@@ -23,6 +23,10 @@ typedef struct mcpc_step_ctx_s {
     /* a new connection to the implementation (the runner's), replacing s/io; NULL: none */
     mcpc_verdict (*reconnect)(struct mcpc_step_ctx_s *ctx);
     void *runner;             /* borrowed: the runner's state for reconnect */
+    /* server role over HTTP: the run's OAuth environment (borrowed), or NULL */
+    struct mcpc_auth_env *auth;
+    /* client role: what the client under test did (borrowed); NULL in the other roles */
+    struct mcpc_client_obs *client;
     /* the deciding step's details, for the report */
     mcpc_verdict verdict;
     char expected[512];

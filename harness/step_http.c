@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "match.h"
 #include "step_int.h"
+#include "runner_auth.h"
 #include "transport_http.h"
 
 #define MCPC_HTTP_STEP_MAX_HEADERS 32      /* header lines one http_request may set or remove */
@@ -82,6 +83,11 @@ mcpc_err mcpc_step_http_validate(json_t *step, char *err, size_t errlen)
     if (!kind || strcmp(kind, "http_request") != 0)
         return MCPC_OK;
 
+    json_t *tok = json_object_get(step, "token");
+    if (tok && (!json_is_string(tok) || !mcpc_battery_lookup(json_string_value(tok)))) {
+        snprintf(err, errlen, "http_request token must name an entry of the token battery (docs/auth.md)");
+        return MCPC_ERR_CASE;
+    }
     json_t *method = json_object_get(step, "method"), *body = json_object_get(step, "body");
     json_t *mh = json_object_get(step, "method_http"), *headers = json_object_get(step, "headers");
     if (method && body) {
@@ -500,6 +506,52 @@ static mcpc_verdict mcpc_step_http_grade(const char *g)
 /* One HTTP exchange beside the session, judged by outcomes over {status, headers, body, text}:
  * {"method"|"body", "params", "id", "meta", "notification", "method_http", "headers",
  *  "expected", "outcomes", "capture", "into", "timeout_ms"}. */
+/* Present battery entry `name` (docs/auth.md): its Authorization (and DPoP) header lines, or,
+ * for the query and body placements, no Authorization at all and the token where the entry
+ * puts it (*msg becomes the form body then). A per-call entry is made for the tool and arguments
+ * of the message. Headers the case sets itself win. *bt is filled (the caller clears it). */
+static mcpc_err mcpc_step_http_present(mcpc_step_ctx *ctx, const char *name, json_t *headers,
+                                       mcpc_step_http_lines *lines, char **msg, size_t *len,
+                                       mcpc_battery_token *bt)
+{
+    static const char *const none[3] = {"", "", ""};
+    json_t *root = *len ? json_loadb(*msg, *len, 0, NULL) : NULL;
+    json_t *params = json_object_get(root, "params");
+    mcpc_battery_ctx bc = {.resource = ctx->auth->resource, .endpoint = ctx->auth->resource,
+                           .tool = json_string_value(json_object_get(params, "name")),
+                           .arguments = json_object_get(params, "arguments"),
+                           .state = ctx->auth->state};
+    mcpc_err rc = mcpc_battery_make(ctx->auth->as, name, &bc, bt);
+    json_decref(root);
+    if (rc != MCPC_OK)
+        return rc;
+    mcpc_transcript_note(ctx->tr, "token %s: %s", name, bt->info->what);
+    int own_auth = mcpc_step_http_names(headers, "Authorization");
+    if (bt->place == MCPC_BATTERY_HEADER) {
+        if (!own_auth && bt->authorization &&
+            mcpc_step_http_line(lines, "Authorization", bt->authorization, none) < 0)
+            return MCPC_ERR_NOMEM;
+        if (!mcpc_step_http_names(headers, "DPoP") && bt->dpop &&
+            mcpc_step_http_line(lines, "DPoP", bt->dpop, none) < 0)
+            return MCPC_ERR_NOMEM;
+        return MCPC_OK;
+    }
+    /* query or body: the token travels only there; the session's own header must not */
+    if (!own_auth && mcpc_step_http_line(lines, "Authorization", NULL, none) < 0)
+        return MCPC_ERR_NOMEM;
+    if (bt->place == MCPC_BATTERY_BODY) {
+        char *form = strdup(bt->param);
+        if (!form || mcpc_step_http_line(lines, "Content-Type", "application/x-www-form-urlencoded", none) < 0) {
+            free(form);
+            return MCPC_ERR_NOMEM;
+        }
+        free(*msg);
+        *msg = form;
+        *len = strlen(form);
+    }
+    return MCPC_OK;
+}
+
 mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step)
 {
     const char *expected = mcpc_step_str(step, "expected", "");
@@ -508,6 +560,7 @@ mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step)
     json_t *headers = json_object_get(step, "headers");
     int timeout_ms = mcpc_step_ms(step, "timeout_ms", ctx->s ? ctx->s->timeout_ms : 5000);
     mcpc_step_http_lines lines = {{NULL}, 0};
+    mcpc_battery_token bt;
     mcpc_http *h = NULL;
     json_t *ex = NULL, *body = NULL, *o; /* new references, except o (borrowed) */
     const char *kind = NULL;
@@ -516,6 +569,7 @@ mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step)
     mcpc_verdict v = MCPC_V_ERROR;
     mcpc_err rc;
 
+    memset(&bt, 0, sizeof bt);
     if (mcpc_step_http_validate(step, err, sizeof err) != MCPC_OK)
         return mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "case error: %s", err);
     if (!ctx->http || !ctx->s)
@@ -526,8 +580,23 @@ mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step)
         v = mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "case error: %s", err);
         goto out;
     }
-    if (mcpc_step_http_build_lines(ctx, headers, &lines) < 0 ||
-        mcpc_http_clone(ctx->http, mcpc_era_name(ctx->s->era), &h, err, sizeof err) != MCPC_OK ||
+    const char *token = mcpc_step_str(step, "token", NULL);
+    if (token && !ctx->auth) {
+        v = mcpc_step_say(ctx, MCPC_V_NOT_TESTABLE, expected, "",
+                          "no authorization server in this run (token %s)", token);
+        goto out;
+    }
+    if (mcpc_step_http_build_lines(ctx, headers, &lines) < 0) {
+        v = mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "harness error: cannot set up the exchange");
+        goto out;
+    }
+    if (token && mcpc_step_http_present(ctx, token, headers, &lines, &msg, &len, &bt) != MCPC_OK) {
+        v = mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "harness error: cannot make token %s", token);
+        goto out;
+    }
+    if (mcpc_http_clone_query(ctx->http, mcpc_era_name(ctx->s->era),
+                              bt.info && bt.place == MCPC_BATTERY_QUERY ? bt.param : NULL, &h, err,
+                              sizeof err) != MCPC_OK ||
         mcpc_http_set_headers(h, (const char *const *)lines.line, lines.n) != MCPC_OK) {
         v = mcpc_step_say(ctx, MCPC_V_ERROR, expected, "", "harness error: cannot set up the exchange");
         goto out;
@@ -607,6 +676,7 @@ mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step)
                   mcpc_step_str(o, "reason", v == MCPC_V_PASS ? "as expected" : why));
 out:
     mcpc_step_http_lines_free(&lines);
+    mcpc_battery_token_clear(&bt);
     mcpc_http_free(h);
     json_decref(body);
     json_decref(ex);
@@ -962,4 +1032,33 @@ out:
     free(ids);
     mcpc_http_free(h);
     return v;
+}
+
+/* ---- token passthrough ------------------------------------------------------------------------ */
+
+/* upstream_check: the mock upstream API (MCPCERT_UPSTREAM_URL) was called, and never with the
+ * access token the case's session presented: a server must get its own token for an upstream
+ * call, not forward the client's (the confused deputy). */
+mcpc_verdict mcpc_step_upstream_check(mcpc_step_ctx *ctx, json_t *step)
+{
+    const char *expected = mcpc_step_str(step, "expected",
+                                         "the upstream is called with a token of the server's own");
+    if (!ctx->auth || !ctx->auth->upstream || !ctx->auth->token)
+        return mcpc_step_say(ctx, MCPC_V_NOT_TESTABLE, expected, "",
+                             "no authorization server and mock upstream in this run");
+    size_t calls = mcpc_upstream_count(ctx->auth->upstream);
+    size_t leaked = mcpc_upstream_count_containing(ctx->auth->upstream, ctx->auth->token,
+                                                   strlen(ctx->auth->token));
+    mcpc_transcript_note(ctx->tr, "upstream: %zu request(s), %zu carrying the client's access token",
+                         calls, leaked);
+    if (!calls)
+        return mcpc_step_say(ctx, MCPC_V_NOT_TESTABLE, expected, "no upstream request",
+                             "the implementation never called MCPCERT_UPSTREAM_URL, so passthrough "
+                             "cannot be judged");
+    if (leaked)
+        return mcpc_step_say(ctx, mcpc_step_miss(ctx), expected, "the client's token upstream",
+                             "%zu of %zu upstream request(s) carried the access token the client "
+                             "presented (token passthrough)", leaked, calls);
+    return mcpc_step_say(ctx, MCPC_V_PASS, expected, "own token",
+                         "%zu upstream request(s), none with the client's token", calls);
 }

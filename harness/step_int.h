@@ -30,11 +30,25 @@ mcpc_verdict mcpc_step_check_structured(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_http_request(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_http_delete(mcpc_step_ctx *ctx, json_t *step);
 mcpc_verdict mcpc_step_session_ids(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_upstream_check(mcpc_step_ctx *ctx, json_t *step);
+/* step_auth.c (HTTP only) */
+mcpc_verdict mcpc_step_auth_metadata(mcpc_step_ctx *ctx, json_t *step);
 /* Shape checks of http_request (headers, method/body, and its outcomes as expect's) and
  * session_ids; MCPC_OK for every other kind. */
 mcpc_err mcpc_step_http_validate(json_t *step, char *err, size_t errlen);
 /* Judge session ids minted one after another (ids[0..n), borrowed, in order): 0 when they look
  * unguessable, 1 when not; why says which (or sums up), *bits is the estimate. */
 int mcpc_step_http_judge_ids(char *const *ids, size_t n, double *bits, char *why, size_t whylen);
+
+/* step_client.c (client role only) */
+mcpc_verdict mcpc_step_client_exit(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_sequence(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_each(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_never(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_output(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_unique_ids(mcpc_step_ctx *ctx, json_t *step);
+mcpc_verdict mcpc_step_client_headers(mcpc_step_ctx *ctx, json_t *step);
+/* Shape checks of the client_* steps; MCPC_OK for every other kind. */
+mcpc_err mcpc_step_client_validate(const char *name, json_t *step, char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@
 #include "target.h"
 
 #define MCPC_TARGET_MAX_ARGS 256
+#define MCPC_TARGET_MAX_ENV 16
 
 /* A free loopback TCP port (bound then released; the child binds it next). 0 on failure. */
 static unsigned mcpc_target_free_port(void)
@@ -111,9 +112,9 @@ mcpc_err mcpc_target_start(const mcpc_target_opts *o, const char *ledger, mcpc_t
                            char *err, size_t errlen)
 {
     char env[4200];
-    char *envp[2] = {env, NULL};
+    char *envp[MCPC_TARGET_MAX_ENV + 2] = {NULL};
     char *args[MCPC_TARGET_MAX_ARGS + 1];
-    size_t nargs = 0;
+    size_t nargs = 0, nenv = 0;
     unsigned port = 0;
     int http = strcmp(o->transport, "http") == 0;
     int64_t deadline = mcpc_clock_ms() + o->timeout_ms;
@@ -137,7 +138,17 @@ mcpc_err mcpc_target_start(const mcpc_target_opts *o, const char *ledger, mcpc_t
                 goto fail;
             }
         }
-        rc = mcpc_stdio_spawn(args, ledger ? envp : NULL, NULL, &t->io, err, errlen);
+        /* the trust configuration (docs/auth.md) may name the endpoint, so {port} too */
+        for (size_t i = 0; o->env_extra && o->env_extra[i] && nenv < MCPC_TARGET_MAX_ENV; i++) {
+            if (!(envp[nenv] = mcpc_target_subst(o->env_extra[i], port))) {
+                rc = MCPC_ERR_NOMEM;
+                goto fail;
+            }
+            envp[++nenv] = NULL;
+        }
+        if (ledger)
+            envp[nenv] = env; /* last, and not freed below */
+        rc = mcpc_stdio_spawn(args, envp[0] ? envp : NULL, NULL, &t->io, err, errlen);
         if (rc != MCPC_OK)
             goto fail;
         rc = MCPC_ERR_SPAWN;
@@ -170,6 +181,9 @@ mcpc_err mcpc_target_start(const mcpc_target_opts *o, const char *ledger, mcpc_t
     mcpc_http_opts_default(&ho);
     ho.allow_remote = o->allow_remote;
     ho.protocol_version = o->protocol_version;
+    ho.authorization = o->authorization;
+    ho.call_token = o->call_token;
+    ho.call_token_arg = o->call_token_arg;
     if (t->io) {
         ho.tick = mcpc_target_pump;
         ho.tick_arg = t->io;
@@ -185,6 +199,8 @@ fail:
 out:
     for (size_t i = 0; i < nargs; i++)
         free(args[i]);
+    for (size_t i = 0; i < nenv; i++)
+        free(envp[i]);
     return rc;
 }
 

@@ -23,6 +23,14 @@ typedef struct {
     int allow_remote;       /* HTTP: permit a non-loopback host */
     const char *protocol_version; /* HTTP: MCP-Protocol-Version before any initialize (the
                                    * modern era), or NULL */
+    char *const *env_extra; /* "NAME=value" added to the implementation's environment, "{port}"
+                             * substituted; NULL-terminated or NULL (at most 16) */
+    /* HTTP: OAuth for the client (see mcpc_http_opts): the Authorization value of every
+     * request, and the per-call token callback; NULL when the run has no authorization server */
+    const char *authorization;
+    int (*call_token)(void *arg, const char *tool, json_t *arguments, char **authorization,
+                      char **dpop);
+    void *call_token_arg;
 } mcpc_target_opts;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "hdrenc.h"
 #include "sse.h"
 #include "transport_http.h"
 
@@ -42,6 +44,7 @@ typedef struct {
     mcpc_err err;      /* MCPC_OK: a message; TOO_BIG: over a bound; EOF: a response cut short */
     char *data;        /* owned, NUL-terminated; NULL for TOO_BIG */
     size_t len;        /* bytes of data; for TOO_BIG, the bytes counted when the bound was hit */
+    char *why;         /* owned: for an error, what went wrong, in one line; or NULL */
 } mcpc_http_item;
 
 typedef struct mcpc_http_xfer {
@@ -57,6 +60,10 @@ typedef struct mcpc_http_xfer {
     int paused;        /* the write callback paused it: the queue was full */
     int stopped;       /* a bound was hit (and reported): the transfer is being aborted */
     int hdr_too_big;
+    int owes;          /* the POST carried a JSON-RPC request: its answer must carry a message */
+    unsigned interim;  /* 1xx responses before the final one */
+    char encoding[32]; /* Content-Encoding of the final response, printable, "" when none */
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's account of a failure */
     size_t hdr_bytes, body_total;
     char *body;        /* a JSON body, as it arrives */
     size_t body_len, body_cap;
@@ -67,6 +74,8 @@ struct mcpc_http {
     mcpc_conn conn;
     mcpc_http_opts opts;
     char *proto_opt;          /* our copy of opts.protocol_version */
+    char *auth;               /* our copy of opts.authorization */
+    char *once_auth, *once_dpop; /* Authorization / DPoP of the next POST only (a retry) */
     char *url;
     CURLM *multi;
     mcpc_http_xfer *xfers;    /* open transfers, oldest first */
@@ -76,6 +85,8 @@ struct mcpc_http {
     int latest_done;
     CURLcode latest_result;
     mcpc_err latest_bound;    /* TOO_BIG when it was aborted for a bound */
+    char latest_why[320];     /* what went wrong with it, when it failed ("" otherwise) */
+    char detail[320];         /* what went wrong, for the error send or recv returned last */
     /* messages for recv, oldest first (a ring) */
     mcpc_http_item *q;
     size_t q_head, q_len, q_cap;
@@ -113,6 +124,42 @@ static void mcpc_http_fmt(char *errbuf, size_t errlen, const char *what, const c
 {
     if (errbuf && errlen)
         snprintf(errbuf, errlen, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+}
+
+/* A bound for a message: "16 MiB", "256 KiB" or "1000 bytes". */
+static const char *mcpc_http_size(size_t n, char *buf, size_t buflen)
+{
+    if (n >= (1u << 20) && n % (1u << 20) == 0)
+        snprintf(buf, buflen, "%zu MiB", n >> 20);
+    else if (n >= (1u << 10) && n % (1u << 10) == 0)
+        snprintf(buf, buflen, "%zu KiB", n >> 10);
+    else
+        snprintf(buf, buflen, "%zu bytes", n);
+    return buf;
+}
+
+/* Server-chosen text (a Location, a Content-Type) made safe for a report line: printable ASCII,
+ * at most 160 bytes. */
+static const char *mcpc_http_printable(const char *s, char *buf, size_t buflen)
+{
+    size_t i = 0;
+    for (; s && s[i] && i < buflen - 1 && i < 160; i++)
+        buf[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7F ? s[i] : '?';
+    buf[i] = '\0';
+    if (s && s[i] && i >= 3)
+        memcpy(buf + i - 3, "...", 3);
+    return buf;
+}
+
+/* A new string for an item's why (NULL when out of memory: the error still gets through). */
+static char *mcpc_http_why(const char *fmt, ...)
+{
+    char buf[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return strdup(buf);
 }
 
 static int mcpc_http_in6_loopback(const struct in6_addr *a)
@@ -172,45 +219,6 @@ static int mcpc_http_extra_names(const mcpc_http *h, const char *name)
     return 0;
 }
 
-static char *mcpc_http_base64(const unsigned char *s, size_t n, const char *pre, const char *post)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t pl = strlen(pre), ql = strlen(post);
-    char *out = malloc(pl + (n + 2) / 3 * 4 + ql + 1), *o;
-    if (!out)
-        return NULL;
-    memcpy(out, pre, pl);
-    o = out + pl;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
-                     (i + 2 < n ? s[i + 2] : 0);
-        *o++ = tbl[v >> 18 & 63];
-        *o++ = tbl[v >> 12 & 63];
-        *o++ = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    memcpy(o, post, ql + 1);
-    return out;
-}
-
-/* A header value as MCP's value encoding wants it (streamable HTTP §Value Encoding): as is when
- * it is plain visible ASCII, else "=?base64?...?=". This also keeps body-derived text from ever
- * putting CR/LF into our request. New string or NULL. */
-static char *mcpc_http_encode_value(const char *v)
-{
-    size_t n = strlen(v);
-    int plain = 1;
-    for (size_t i = 0; i < n && plain; i++)
-        plain = (unsigned char)v[i] >= 0x20 && (unsigned char)v[i] <= 0x7E;
-    if (n && (v[0] == ' ' || v[n - 1] == ' '))
-        plain = 0;
-    if (n >= 11 && strncmp(v, "=?base64?", 9) == 0 && strcmp(v + n - 2, "?=") == 0)
-        plain = 0;
-    if (plain)
-        return strdup(v);
-    return mcpc_http_base64((const unsigned char *)v, n, "=?base64?", "?=");
-}
-
 /* Append "name: value" unless an extra header replaces it. value is encoded unless raw.
  * 0, or -1 on allocation failure. */
 static int mcpc_http_add_header(const mcpc_http *h, struct curl_slist **list, const char *name,
@@ -221,7 +229,7 @@ static int mcpc_http_add_header(const mcpc_http *h, struct curl_slist **list, co
     int rc = -1;
     if (mcpc_http_extra_names(h, name))
         return 0;
-    v = raw ? strdup(value) : mcpc_http_encode_value(value);
+    v = raw ? strdup(value) : mcpc_hdr_encode_value(value, strlen(value));
     if (!v)
         goto out;
     line = malloc(strlen(name) + strlen(v) + 3);
@@ -270,14 +278,16 @@ static void mcpc_http_clear_headers(mcpc_http *h)
 
 /* ---- the message queue ------------------------------------------------------------------------ */
 
-/* Queue an item; data (may be NULL) becomes the queue's. -1 on allocation failure (data freed). */
-static int mcpc_http_push(mcpc_http *h, mcpc_err err, char *data, size_t len)
+/* Queue an item; data and why (may be NULL) become the queue's. -1 on allocation failure (both
+ * freed). */
+static int mcpc_http_push(mcpc_http *h, mcpc_err err, char *data, size_t len, char *why)
 {
     if (h->q_len == h->q_cap) {
         size_t cap = h->q_cap ? h->q_cap * 2 : 16;
         mcpc_http_item *q = malloc(cap * sizeof *q);
         if (!q) {
             free(data);
+            free(why);
             return -1;
         }
         for (size_t i = 0; i < h->q_len; i++)
@@ -291,6 +301,7 @@ static int mcpc_http_push(mcpc_http *h, mcpc_err err, char *data, size_t len)
     it->err = err;
     it->data = data;
     it->len = len;
+    it->why = why;
     h->q_len++;
     return 0;
 }
@@ -329,7 +340,7 @@ static int mcpc_http_push_copy(mcpc_http *h, const char *data, size_t len)
     memcpy(copy, data, len);
     copy[len] = '\0';
     mcpc_http_note_message(h, copy, len);
-    return mcpc_http_push(h, MCPC_OK, copy, len);
+    return mcpc_http_push(h, MCPC_OK, copy, len, NULL);
 }
 
 /* ---- transfers -------------------------------------------------------------------------------- */
@@ -375,9 +386,15 @@ static void mcpc_http_on_event(void *ud, const mcpc_sse_event *ev)
     int rc = 0;
     if (x->stopped)
         return;
-    if (ev->err != MCPC_OK)
-        rc = mcpc_http_push(x->h, ev->err, NULL, ev->len);
-    else if (ev->len > 0)   /* empty events (priming events, keep-alives) carry no message */
+    if (ev->err != MCPC_OK) {
+        /* the parser reports the bound it went over, plus one */
+        char b[32];
+        int data = ev->len == x->h->opts.max_event + 1;
+        rc = mcpc_http_push(x->h, ev->err, NULL, ev->len,
+                            mcpc_http_why("an SSE event's %s exceeds the %s bound", data ? "data" :
+                                          "event:, id: or retry: field",
+                                          mcpc_http_size(ev->len - 1, b, sizeof b)));
+    } else if (ev->len > 0)   /* empty events (priming events, keep-alives) carry no message */
         rc = mcpc_http_push_copy(x->h, ev->data, ev->len);
     if (rc < 0)
         x->stopped = 1;
@@ -408,6 +425,7 @@ static size_t mcpc_http_on_header(char *buf, size_t size, size_t nitems, void *u
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         /* a status line: a new response starts (after a 1xx, the final one) */
         x->hint = MCPC_HTTP_BODY_NONE;
+        x->encoding[0] = '\0';
         if (x == h->latest)
             mcpc_http_clear_headers(h);
         return n;
@@ -415,8 +433,10 @@ static size_t mcpc_http_on_header(char *buf, size_t size, size_t nitems, void *u
     if (len == 0) {
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code < 200)
+        if (code < 200) {
+            x->interim++;
             return n;   /* 1xx: the final response is still to come */
+        }
         x->final = 1;
         /* 202/204 carry nothing to read; nor does the answer to a DELETE */
         x->kind = code == 202 || code == 204 || x->is_delete ? MCPC_HTTP_BODY_NONE : x->hint;
@@ -446,6 +466,12 @@ static size_t mcpc_http_on_header(char *buf, size_t size, size_t nitems, void *u
         ve--;
     if (nl == 12 && strncasecmp(buf, "Content-Type", 12) == 0)
         x->hint = mcpc_http_media_kind(buf + vs, ve - vs);
+    if (nl == 16 && strncasecmp(buf, "Content-Encoding", 16) == 0) {
+        /* kept for messages only: curl decodes what it knows and fails on the rest */
+        char v[sizeof x->encoding];
+        snprintf(v, sizeof v, "%.*s", (int)(ve - vs), buf + vs);
+        mcpc_http_printable(v, x->encoding, sizeof x->encoding);
+    }
     if (nl == 14 && strncasecmp(buf, "Mcp-Session-Id", 14) == 0 && ve > vs &&
         ve - vs <= MCPC_HTTP_MAX_SESSION_ID) {
         /* only visible ASCII (as the spec requires) is echoed back: nothing else can reach our
@@ -496,6 +522,15 @@ static void mcpc_http_keep_body(mcpc_http *h, const char *ptr, size_t n)
     h->last_body[h->last_body_len] = '\0';
 }
 
+/* Decoded bytes a response body may have. A JSON body is one message, held whole: it is bounded
+ * as one (as an SSE event's data or a stdio line is), not as a stream of them. */
+static size_t mcpc_http_body_bound(const mcpc_http *h, const mcpc_http_xfer *x)
+{
+    if (x->kind == MCPC_HTTP_BODY_JSON && h->opts.max_event < h->opts.max_body)
+        return h->opts.max_event;
+    return h->opts.max_body;
+}
+
 static size_t mcpc_http_on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     mcpc_http_xfer *x = ud;
@@ -518,10 +553,20 @@ static size_t mcpc_http_on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     }
     /* decompressed bytes: this is where a gzip bomb stops */
     x->body_total += n;
-    if (x->body_total > h->opts.max_body) {
+    size_t bound = mcpc_http_body_bound(h, x);
+    if (x->body_total > bound) {
         x->stopped = 1;
-        if (x->kind != MCPC_HTTP_BODY_NONE)
-            (void)mcpc_http_push(h, MCPC_ERR_TOO_BIG, NULL, x->body_total);
+        if (x->kind != MCPC_HTTP_BODY_NONE) {
+            char b[32];
+            int gz = x->encoding[0] != '\0';
+            (void)mcpc_http_push(
+                h, MCPC_ERR_TOO_BIG, NULL, x->body_total,
+                mcpc_http_why("the HTTP response body%s exceeds the %s bound%s%s%s",
+                              x->kind == MCPC_HTTP_BODY_JSON ? " (one JSON message)" : "",
+                              mcpc_http_size(bound, b, sizeof b),
+                              gz ? " after decompression (Content-Encoding: " : "", x->encoding,
+                              gz ? ")" : ""));
+        }
         return 0;
     }
     if (x == h->latest)
@@ -532,6 +577,8 @@ static size_t mcpc_http_on_body(char *ptr, size_t size, size_t nmemb, void *ud)
             size_t cap = x->body_cap ? x->body_cap : 4096;
             while (cap < x->body_len + n + 1)
                 cap *= 2;
+            if (cap > bound + 1)
+                cap = bound + 1;   /* never twice the bound for a body just over half of it */
             char *b = realloc(x->body, cap);
             if (!b) {
                 x->stopped = 1;
@@ -589,6 +636,7 @@ static mcpc_http_xfer *mcpc_http_xfer_new(mcpc_http *h, struct curl_slist *hdrs)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK)
         goto fail;
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   /* a 3xx is the answer */
     /* environment proxies would carry our requests off the machine */
@@ -642,32 +690,105 @@ static mcpc_err mcpc_http_xfer_start(mcpc_http *h, mcpc_http_xfer *x)
     return MCPC_OK;
 }
 
+/* libcurl's account of a failed transfer ("Recv failure: Connection reset by peer"). */
+static const char *mcpc_http_curl_why(const mcpc_http_xfer *x, CURLcode res)
+{
+    return x->errbuf[0] ? x->errbuf : curl_easy_strerror(res);
+}
+
+/* What went wrong with a transfer that ended before its final response headers. */
+static void mcpc_http_failed_why(mcpc_http *h, const mcpc_http_xfer *x, CURLcode res, char *out,
+                                 size_t outlen)
+{
+    char b[32];
+    if (x->hdr_too_big)
+        snprintf(out, outlen, "the HTTP response headers exceed the %s bound%s",
+                 mcpc_http_size(MCPC_HTTP_MAX_HEADER_BYTES, b, sizeof b),
+                 x->interim ? " (counting those of the interim 1xx responses)" : "");
+    else if (h->flooded)
+        snprintf(out, outlen, "more than %s arrived over this connection",
+                 mcpc_http_size(h->opts.max_total, b, sizeof b));
+    else
+        snprintf(out, outlen, "no HTTP response: %s", mcpc_http_curl_why(x, res));
+}
+
+/* A final response to a request that carries no message (a redirect, a body that is neither
+ * JSON nor an event stream, an empty JSON body): what it was, for the PROTOCOL error that
+ * replaces the silence. New string or NULL. */
+static char *mcpc_http_no_message_why(const mcpc_http_xfer *x, long code)
+{
+    char *loc = NULL, *ct = NULL, b[170];
+    if (code >= 300 && code < 400) {
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc);
+        if (loc)
+            mcpc_http_printable(loc, b, sizeof b);
+        return mcpc_http_why("HTTP %ld redirect to %s not followed (redirects are never followed)",
+                             code, loc ? b : "(no usable Location)");
+    }
+    if (x->kind == MCPC_HTTP_BODY_JSON)
+        return mcpc_http_why("HTTP %ld answer with an empty application/json body: no JSON-RPC "
+                             "response in it", code);
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct)
+        return mcpc_http_why("HTTP %ld answer of type %s, neither application/json nor "
+                             "text/event-stream: not read as a JSON-RPC response", code,
+                             mcpc_http_printable(ct, b, sizeof b));
+    return mcpc_http_why("HTTP %ld answer without a Content-Type (application/json or "
+                         "text/event-stream is required): not read as a JSON-RPC response", code);
+}
+
+/* A response cut short: how far it got and why. New string or NULL. */
+static char *mcpc_http_cut_why(const mcpc_http_xfer *x, CURLcode res, long code)
+{
+    curl_off_t got = 0, want = -1;
+    char of[48] = "";
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want);
+    if (want >= 0)
+        snprintf(of, sizeof of, " of %" CURL_FORMAT_CURL_OFF_T, want);
+    return mcpc_http_why("the HTTP %ld response was cut short after %" CURL_FORMAT_CURL_OFF_T
+                         "%s body bytes: %s", code, got, of, mcpc_http_curl_why(x, res));
+}
+
 /* The transfer ended: queue what its response still owes, then free it. */
 static void mcpc_http_xfer_done(mcpc_http *h, mcpc_http_xfer *x, CURLcode res)
 {
+    long code = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     if (x == h->latest) {
         h->latest = NULL;
         h->latest_done = 1;
         h->latest_result = res;
         h->latest_bound = x->hdr_too_big || h->flooded ? MCPC_ERR_TOO_BIG : MCPC_OK;
+        h->latest_why[0] = '\0';
+        if (!x->final)
+            mcpc_http_failed_why(h, x, res, h->latest_why, sizeof h->latest_why);
     }
+    /* a request's answer with no message in it is an error, not silence to wait out (202 and
+     * 204 say "nothing to read" and stay silence) */
+    if (x->final && x->owes && !h->flooded &&
+        ((x->kind == MCPC_HTTP_BODY_NONE && code != 202 && code != 204) ||
+         (x->kind == MCPC_HTTP_BODY_JSON && res == CURLE_OK && !x->stopped && !x->body_len)))
+        (void)mcpc_http_push(h, MCPC_ERR_PROTOCOL, NULL, 0, mcpc_http_no_message_why(x, code));
     if (x->final && !x->stopped && !h->flooded && x->kind != MCPC_HTTP_BODY_NONE) {
         if (res == CURLE_OK && x->kind == MCPC_HTTP_BODY_JSON) {
             if (x->body_len) {
                 mcpc_http_note_message(h, x->body, x->body_len);
-                (void)mcpc_http_push(h, MCPC_OK, x->body, x->body_len);
+                (void)mcpc_http_push(h, MCPC_OK, x->body, x->body_len, NULL);
                 x->body = NULL;
             }
         } else if (res == CURLE_OK) {
             /* a stream that ends inside an event lost that event: say so, as stdio does */
-            if (mcpc_sse_end(x->sse) == MCPC_ERR_EOF)
-                (void)mcpc_http_push(h, MCPC_ERR_EOF, NULL, 0);
+            if (mcpc_sse_end(x->sse) == MCPC_ERR_EOF) {
+                char *why = mcpc_http_why("the SSE stream ended in the middle of an event");
+                (void)mcpc_http_push(h, MCPC_ERR_EOF, NULL, 0, why);
+            }
         } else {
             /* cut short (reset, timeout): EOF with what arrived of a JSON body */
             char *part = x->kind == MCPC_HTTP_BODY_JSON ? x->body : NULL;
             size_t plen = part ? x->body_len : 0;
             x->body = NULL;
-            (void)mcpc_http_push(h, MCPC_ERR_EOF, part, plen);
+            (void)mcpc_http_push(h, MCPC_ERR_EOF, part, plen, mcpc_http_cut_why(x, res, code));
         }
     }
     mcpc_http_xfer_free(h, x);
@@ -729,14 +850,24 @@ static void mcpc_http_poll(mcpc_http *h, int ms)
 
 static mcpc_err mcpc_http_wait(mcpc_http *h, int64_t deadline, int until_done)
 {
+    h->detail[0] = '\0';
     for (;;) {
         mcpc_http_perform(h);
         if (h->status > 0 && (!until_done || h->latest_done))
             return MCPC_OK;
-        if (h->latest_done)
-            return h->status > 0 ? MCPC_OK : mcpc_http_failure(h);
+        if (h->latest_done && h->status > 0)
+            return MCPC_OK;
+        if (h->latest_done) {
+            snprintf(h->detail, sizeof h->detail, "%s", h->latest_why);
+            return mcpc_http_failure(h);
+        }
         int left = mcpc_clock_left(deadline);
         if (left == 0) {
+            if (h->status == 0)
+                snprintf(h->detail, sizeof h->detail,
+                         "no complete HTTP response headers before the deadline (%zu bytes of "
+                         "headers arrived%s)", h->latest->hdr_bytes,
+                         h->latest->interim ? ", interim 1xx responses among them" : "");
             mcpc_http_xfer_free(h, h->latest);
             return h->status > 0 ? MCPC_OK : MCPC_ERR_TIMEOUT;
         }
@@ -797,6 +928,11 @@ static int mcpc_http_post_headers(mcpc_http *h, const mcpc_http_body *b, struct 
         goto fail;
     if (h->session_id && mcpc_http_add_header(h, &l, "Mcp-Session-Id", h->session_id, 1) < 0)
         goto fail;
+    if ((h->once_auth || h->auth) &&
+        mcpc_http_add_header(h, &l, "Authorization", h->once_auth ? h->once_auth : h->auth, 1) < 0)
+        goto fail;
+    if (h->once_dpop && mcpc_http_add_header(h, &l, "DPoP", h->once_dpop, 1) < 0)
+        goto fail;
     if (modern && b->method && mcpc_http_add_header(h, &l, "Mcp-Method", b->method, 0) < 0)
         goto fail;
     if (modern && b->name && mcpc_http_add_header(h, &l, "Mcp-Name", b->name, 0) < 0)
@@ -823,6 +959,37 @@ fail:
 
 /* ---- conn ops --------------------------------------------------------------------------------- */
 
+/* The connection is over its total bound: nothing more is read. */
+static mcpc_err mcpc_http_flood(mcpc_http *h)
+{
+    char b[32];
+    mcpc_http_xfer_free_all(h);
+    snprintf(h->detail, sizeof h->detail, "more than %s arrived over this connection",
+             mcpc_http_size(h->opts.max_total, b, sizeof b));
+    return MCPC_ERR_TOO_BIG;
+}
+
+/* 1 when the last response refuses a tools/call with a DPoP challenge that the per-call token
+ * callback may answer (docs/auth.md: a tool that wants a token for this one call). */
+static int mcpc_http_wants_call_token(const mcpc_http *h, const mcpc_http_body *b)
+{
+    const char *www = mcpc_http_last_header(h, "WWW-Authenticate");
+    return h->status == 401 && h->opts.call_token && !h->once_auth && b->method &&
+           strcmp(b->method, "tools/call") == 0 && b->name && www &&
+           strncasecmp(www, "DPoP", 4) == 0 && !mcpc_http_extra_names(h, "Authorization");
+}
+
+/* Forget the messages queued after the first keep ones (those of a refused attempt). */
+static void mcpc_http_queue_truncate(mcpc_http *h, size_t keep)
+{
+    while (h->q_len > keep) {
+        mcpc_http_item *it = &h->q[(h->q_head + h->q_len - 1) % h->q_cap];
+        free(it->data);
+        free(it->why);
+        h->q_len--;
+    }
+}
+
 static mcpc_err mcpc_http_send(mcpc_conn *c, const char *bytes, size_t len, int timeout_ms)
 {
     mcpc_http *h = c->impl;
@@ -831,11 +998,11 @@ static mcpc_err mcpc_http_send(mcpc_conn *c, const char *bytes, size_t len, int 
     struct curl_slist *hdrs = NULL;
     mcpc_http_xfer *x;
     mcpc_err rc = MCPC_ERR_NOMEM;
+    size_t queued = h->q_len;
 
-    if (h->flooded) {
-        mcpc_http_xfer_free_all(h);
-        return MCPC_ERR_TOO_BIG;
-    }
+    h->detail[0] = '\0';
+    if (h->flooded)
+        return mcpc_http_flood(h);
     mcpc_http_body_inspect(bytes, len, &b);
     if (b.method && b.id && strcmp(b.method, "initialize") == 0) {
         json_decref(h->init_id);
@@ -847,6 +1014,7 @@ static mcpc_err mcpc_http_send(mcpc_conn *c, const char *bytes, size_t len, int 
     if (!x)
         goto out;
     x->req_len = len;
+    x->owes = b.method && b.id;
     curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     if (curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, len ? bytes : "") != CURLE_OK) {
@@ -857,9 +1025,44 @@ static mcpc_err mcpc_http_send(mcpc_conn *c, const char *bytes, size_t len, int 
     if (rc != MCPC_OK)
         goto out;
     rc = mcpc_http_wait(h, deadline, 0);
+    if (rc == MCPC_OK && mcpc_http_wants_call_token(h, &b)) {
+        /* The server ran nothing (401): answer the challenge once, as a Gold client would, with
+         * a token for exactly this call; the refused attempt's answer is not the response. */
+        char *auth = NULL, *dpop = NULL;
+        json_t *args = json_object_get(json_object_get(b.root, "params"), "arguments");
+        mcpc_http_wait(h, deadline, 1);
+        if (h->opts.call_token(h->opts.call_token_arg, b.name, args, &auth, &dpop) == 0 && auth) {
+            mcpc_http_queue_truncate(h, queued);
+            h->once_auth = auth;
+            h->once_dpop = dpop;
+            rc = mcpc_http_send(c, bytes, len, mcpc_clock_left(deadline));
+            free(h->once_auth);
+            free(h->once_dpop);
+            h->once_auth = h->once_dpop = NULL;
+        } else {
+            free(auth);
+            free(dpop);
+        }
+    }
 out:
     json_decref(b.root);
     return rc;
+}
+
+/* recv timed out with the last response still arriving: say how far it got. */
+static void mcpc_http_pending_why(mcpc_http *h)
+{
+    const mcpc_http_xfer *x = h->latest;
+    if (!x || !x->final)
+        return;
+    if (x->kind == MCPC_HTTP_BODY_SSE)
+        snprintf(h->detail, sizeof h->detail,
+                 "the HTTP %ld event stream is still open (%zu bytes received on it), and no "
+                 "further complete event came", h->status, x->body_total);
+    else if (x->kind == MCPC_HTTP_BODY_JSON)
+        snprintf(h->detail, sizeof h->detail,
+                 "the HTTP %ld application/json body is still incomplete (%zu bytes received)",
+                 h->status, x->body_total);
 }
 
 static mcpc_err mcpc_http_recv(mcpc_conn *c, int timeout_ms, const char **msg, size_t *len)
@@ -869,6 +1072,7 @@ static mcpc_err mcpc_http_recv(mcpc_conn *c, int timeout_ms, const char **msg, s
 
     free(h->cur.data);
     memset(&h->cur, 0, sizeof h->cur);
+    h->detail[0] = '\0';
     *msg = NULL;
     *len = 0;
     for (;;) {
@@ -878,12 +1082,14 @@ static mcpc_err mcpc_http_recv(mcpc_conn *c, int timeout_ms, const char **msg, s
             h->q_len--;
             *msg = h->cur.err == MCPC_ERR_TOO_BIG ? NULL : h->cur.data ? h->cur.data : "";
             *len = h->cur.len;
+            snprintf(h->detail, sizeof h->detail, "%s", h->cur.why ? h->cur.why : "");
+            free(h->cur.why);
+            h->cur.why = NULL;
             return h->cur.err;
         }
         if (h->flooded) {
-            mcpc_http_xfer_free_all(h);
             *len = h->total;
-            return MCPC_ERR_TOO_BIG;
+            return mcpc_http_flood(h);
         }
         /* nothing in flight: nothing more can come until the next send */
         if (!h->xfers)
@@ -898,10 +1104,17 @@ static mcpc_err mcpc_http_recv(mcpc_conn *c, int timeout_ms, const char **msg, s
         if (h->q_len || h->flooded || !h->xfers)
             continue;
         int left = mcpc_clock_left(deadline);
-        if (left == 0)
+        if (left == 0) {
+            mcpc_http_pending_why(h);
             return MCPC_ERR_TIMEOUT;
+        }
         mcpc_http_poll(h, left);
     }
+}
+
+static const char *mcpc_http_detail_op(mcpc_conn *c)
+{
+    return ((mcpc_http *)c->impl)->detail;
 }
 
 static int mcpc_http_flooded_op(mcpc_conn *c)
@@ -923,6 +1136,7 @@ static void mcpc_http_free_op(mcpc_conn *c)
 
 static const mcpc_conn_ops mcpc_http_ops = {
     mcpc_http_send, mcpc_http_recv, mcpc_http_flooded_op, mcpc_http_received_op, mcpc_http_free_op,
+    mcpc_http_detail_op,
 };
 
 /* ---- public API ------------------------------------------------------------------------------- */
@@ -984,8 +1198,11 @@ mcpc_err mcpc_http_new(const char *url, const mcpc_http_opts *o, mcpc_http **out
     h->opts = *o;
     h->url = strdup(full);
     h->proto_opt = o->protocol_version ? strdup(o->protocol_version) : NULL;
+    h->auth = o->authorization ? strdup(o->authorization) : NULL;
+    h->opts.authorization = h->auth;
     h->multi = curl_multi_init();
-    if (!h->url || (o->protocol_version && !h->proto_opt) || !h->multi)
+    if (!h->url || (o->protocol_version && !h->proto_opt) || (o->authorization && !h->auth) ||
+        !h->multi)
         goto out;
     h->opts.protocol_version = h->proto_opt;
     h->conn.ops = &mcpc_http_ops;
@@ -1004,6 +1221,17 @@ out:
     curl_free(full);
     curl_url_cleanup(u);
     return rc;
+}
+
+mcpc_err mcpc_http_set_authorization(mcpc_http *h, const char *value)
+{
+    char *v = value ? strdup(value) : NULL;
+    if (value && !v)
+        return MCPC_ERR_NOMEM;
+    free(h->auth);
+    h->auth = v;
+    h->opts.authorization = h->auth;
+    return MCPC_OK;
 }
 
 mcpc_conn *mcpc_http_conn(mcpc_http *h)
@@ -1088,9 +1316,35 @@ const char *mcpc_http_url(const mcpc_http *h)
 mcpc_err mcpc_http_clone(const mcpc_http *h, const char *protocol_version, mcpc_http **out,
                          char *errbuf, size_t errlen)
 {
+    return mcpc_http_clone_query(h, protocol_version, NULL, out, errbuf, errlen);
+}
+
+mcpc_err mcpc_http_clone_to(const mcpc_http *h, const char *url, mcpc_http **out, char *errbuf,
+                            size_t errlen)
+{
     mcpc_http_opts o = h->opts;
+    o.protocol_version = NULL;
+    o.authorization = NULL;
+    o.call_token = NULL;
+    return mcpc_http_new(url, &o, out, errbuf, errlen);
+}
+
+mcpc_err mcpc_http_clone_query(const mcpc_http *h, const char *protocol_version, const char *query,
+                               mcpc_http **out, char *errbuf, size_t errlen)
+{
+    mcpc_http_opts o = h->opts;
+    char *url = NULL;
+    mcpc_err rc;
     o.protocol_version = protocol_version;
-    return mcpc_http_new(h->url, &o, out, errbuf, errlen);
+    if (query) {
+        size_t n = strlen(h->url) + strlen(query) + 2;
+        if (!(url = malloc(n)))
+            return MCPC_ERR_NOMEM;
+        snprintf(url, n, "%s%c%s", h->url, strchr(h->url, '?') ? '&' : '?', query);
+    }
+    rc = mcpc_http_new(url ? url : h->url, &o, out, errbuf, errlen);
+    free(url);
+    return rc;
 }
 
 mcpc_err mcpc_http_send_method(mcpc_http *h, const char *method, const char *body, size_t len,
@@ -1107,16 +1361,15 @@ mcpc_err mcpc_http_send_method(mcpc_http *h, const char *method, const char *bod
         return MCPC_ERR_USAGE;
     if (strcmp(method, "POST") == 0)
         return mcpc_http_send(&h->conn, body ? body : "", body ? len : 0, timeout_ms);
-    if (h->flooded) {
-        mcpc_http_xfer_free_all(h);
-        return MCPC_ERR_TOO_BIG;
-    }
+    if (h->flooded)
+        return mcpc_http_flood(h);
     get = strcmp(method, "GET") == 0;
     if (mcpc_http_add_header(h, &hdrs, "Accept",
                              get ? "text/event-stream" : "application/json, text/event-stream", 1) < 0 ||
         (len && mcpc_http_add_header(h, &hdrs, "Content-Type", "application/json", 1) < 0) ||
         (version && mcpc_http_add_header(h, &hdrs, "MCP-Protocol-Version", version, 0) < 0) ||
-        (h->session_id && mcpc_http_add_header(h, &hdrs, "Mcp-Session-Id", h->session_id, 1) < 0))
+        (h->session_id && mcpc_http_add_header(h, &hdrs, "Mcp-Session-Id", h->session_id, 1) < 0) ||
+        (h->auth && mcpc_http_add_header(h, &hdrs, "Authorization", h->auth, 1) < 0))
         goto nomem;
     if (len && !mcpc_http_extra_names(h, "Expect")) {
         struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
@@ -1168,7 +1421,8 @@ mcpc_err mcpc_http_delete_session(mcpc_http *h, int timeout_ms)
     if (h->flooded)
         return MCPC_ERR_TOO_BIG;
     if (mcpc_http_add_header(h, &hdrs, "Mcp-Session-Id", h->session_id, 1) < 0 ||
-        (version && mcpc_http_add_header(h, &hdrs, "MCP-Protocol-Version", version, 0) < 0)) {
+        (version && mcpc_http_add_header(h, &hdrs, "MCP-Protocol-Version", version, 0) < 0) ||
+        (h->auth && mcpc_http_add_header(h, &hdrs, "Authorization", h->auth, 1) < 0)) {
         curl_slist_free_all(hdrs);
         return MCPC_ERR_NOMEM;
     }
@@ -1191,8 +1445,10 @@ void mcpc_http_free(mcpc_http *h)
     mcpc_http_xfer_free_all(h);
     if (h->multi)
         curl_multi_cleanup(h->multi);
-    for (size_t i = 0; i < h->q_len; i++)
+    for (size_t i = 0; i < h->q_len; i++) {
         free(h->q[(h->q_head + i) % h->q_cap].data);
+        free(h->q[(h->q_head + i) % h->q_cap].why);
+    }
     free(h->q);
     free(h->cur.data);
     for (size_t i = 0; i < h->n_extra; i++)
@@ -1204,6 +1460,9 @@ void mcpc_http_free(mcpc_http *h)
     free(h->session_id);
     free(h->init_version);
     free(h->proto_opt);
+    free(h->auth);
+    free(h->once_auth);
+    free(h->once_dpop);
     free(h->url);
     free(h);
 }

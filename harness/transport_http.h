@@ -6,20 +6,23 @@
  * - 2025-11-25: Mcp-Session-Id is captured from the initialize response and sent back; the
  *   MCP-Protocol-Version header is sent after initialize. 2026-07-28: MCP-Protocol-Version, and
  *   Mcp-Method / Mcp-Name taken from the message body, on every request.
- * - Bounded: connect and total deadlines per request, body size, decompressed size, SSE event
- *   size; redirects are never followed away from the target's origin (by default not at all);
- *   the target must be a loopback address unless allow_remote is set.
+ * - Bounded: connect and total deadlines per request, body size, decompressed size, message
+ *   size (a JSON body, an SSE event); redirects are never followed away from the target's
+ *   origin (by default not at all); the target must be a loopback address unless allow_remote
+ *   is set. What breaks a bound, or answers a request with no message (a redirect, a body
+ *   neither JSON nor an event stream), is described by the conn's detail op.
  * Only this file and http_listener.c include libcurl / libmicrohttpd. */
 #ifndef MCPC_TRANSPORT_HTTP_H
 #define MCPC_TRANSPORT_HTTP_H
 
 #include <stddef.h>
+#include <jansson.h>
 #include "conn.h"
 #include "error.h"
 
 typedef struct {
     size_t max_body;        /* bytes of one response body, after decompression [16 MiB] */
-    size_t max_event;       /* bytes of one SSE event [4 MiB] */
+    size_t max_event;       /* bytes of one message: an SSE event's data, a JSON body [4 MiB] */
     size_t max_total;       /* bytes over the connection's life [64 MiB] */
     int connect_timeout_ms; /* [3000] */
     int allow_remote;       /* 0: refuse non-loopback targets */
@@ -28,6 +31,15 @@ typedef struct {
      * process we started (nobody else reads them during HTTP, and a full pipe would stall it). */
     void (*tick)(void *arg);
     void *tick_arg;
+    /* OAuth (docs/auth.md): the Authorization value sent on every request unless an extra
+     * header sets its own, or NULL. */
+    const char *authorization;
+    /* A tools/call refused with 401 and a DPoP challenge is sent once more with the
+     * Authorization and DPoP values this returns (malloc'd; the client frees them; dpop may
+     * stay NULL). 0 when it made a token, -1 when it cannot. */
+    int (*call_token)(void *arg, const char *tool, json_t *arguments, char **authorization,
+                      char **dpop);
+    void *call_token_arg;
 } mcpc_http_opts;
 
 void mcpc_http_opts_default(mcpc_http_opts *o);
@@ -38,6 +50,9 @@ typedef struct mcpc_http mcpc_http;
  * non-loopback host without allow_remote. */
 mcpc_err mcpc_http_new(const char *url, const mcpc_http_opts *o, mcpc_http **out, char *errbuf,
                        size_t errlen);
+
+/* Replace opts.authorization (copied; NULL: none) for the following sends and clones. */
+mcpc_err mcpc_http_set_authorization(mcpc_http *h, const char *value);
 
 /* The conn view of the client (owned by it; do not free separately). */
 mcpc_conn *mcpc_http_conn(mcpc_http *h);
@@ -71,6 +86,13 @@ const char *mcpc_http_url(const mcpc_http *h);
  * protocol_version is as in mcpc_http_opts (NULL: none before an initialize). */
 mcpc_err mcpc_http_clone(const mcpc_http *h, const char *protocol_version, mcpc_http **out,
                          char *errbuf, size_t errlen);
+/* A client for another URL (metadata documents), with h's bounds and remote policy and nothing
+ * else: no version, no Authorization, no per-call tokens. */
+mcpc_err mcpc_http_clone_to(const mcpc_http *h, const char *url, mcpc_http **out, char *errbuf,
+                            size_t errlen);
+/* The same, for the endpoint with query ("name=value&...", already encoded) appended. */
+mcpc_err mcpc_http_clone_query(const mcpc_http *h, const char *protocol_version, const char *query,
+                               mcpc_http **out, char *errbuf, size_t errlen);
 
 /* One request with any HTTP method. "POST" is exactly a conn send of body (headers derived from
  * it). Other methods send the version and session headers, Accept (text/event-stream for GET),

@@ -167,3 +167,17 @@ int mcpc_wire_check(mcpc_wire *w, const mcpc_msg *m, const char *method, char *w
         return 1;
     return 0;
 }
+
+int mcpc_wire_check_client(mcpc_wire *w, const mcpc_msg *m, char *why, size_t whylen)
+{
+    switch (m->kind) {
+    case MCPC_MSG_REQUEST:
+        return mcpc_wire_one(w, "JSONRPCRequest", m->root, "", why, whylen) ||
+               mcpc_wire_one(w, "ClientRequest", m->root, "", why, whylen);
+    case MCPC_MSG_NOTIFICATION:
+        return mcpc_wire_one(w, "JSONRPCNotification", m->root, "", why, whylen) ||
+               mcpc_wire_one(w, "ClientNotification", m->root, "", why, whylen);
+    default:
+        return 0; /* responses from a client are judged by the cases (MSG-13) */
+    }
+}

@@ -26,4 +26,8 @@ const char *mcpc_wire_result_def(const mcpc_wire *w, const char *method, json_t 
  * when it conforms, 1 on a violation (why: "<definition>: <instance path>: <message>"). */
 int mcpc_wire_check(mcpc_wire *w, const mcpc_msg *m, const char *method, char *why, size_t whylen);
 
+/* Check one message a client sent (the client role): a request against ClientRequest, a
+ * notification against ClientNotification, both with their envelope. 0 or 1 as above. */
+int mcpc_wire_check_client(mcpc_wire *w, const mcpc_msg *m, char *why, size_t whylen);
+
 #endif

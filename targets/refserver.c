@@ -247,6 +247,26 @@ static int in_list(const char *name, const char *const *list, size_t n)
 
 /* ---- method handlers (same signature as the fixtures in refserver_tools.c) ------------ */
 
+/* The MCP-S extension (catalogue-security §8: SEP-2133 extension negotiation): the profile this
+ * server claims, under capabilities.extensions (2026-07-28) or capabilities.experimental
+ * (2025-11-25, whose schema has no extensions member). It claims Bronze: Silver and Gold need
+ * controls it does not have yet (manifests, audit). no-mcps-extension flaw: says nothing, so a
+ * client cannot tell an MCP-S server from a plain one. 0, or -1 without memory. */
+static int mcpc_ref_mcps_advertise(struct mcpc_ref_server *s, json_t *caps, const char *member)
+{
+    json_t *holder;
+    if (s->flaw[MCPC_REF_FLAW_NO_MCPS_EXTENSION])
+        return 0;
+    holder = json_object_get(caps, member);
+    if (!holder) {
+        if (json_object_set_new(caps, member, json_object()) != 0)
+            return -1;
+        holder = json_object_get(caps, member);
+    }
+    return json_object_set_new(holder, MCPC_REF_MCPS_EXTENSION,
+                               json_pack("{s:s,s:s}", "profile", "bronze", "version", "0.1"));
+}
+
 /* Legacy initialize: negotiate the version, describe the server, start the session. */
 static mcpc_err do_initialize(struct mcpc_ref_server *s, const struct mcpc_ref_call *c,
                               struct mcpc_ref_reply *r)
@@ -282,6 +302,8 @@ static mcpc_err do_initialize(struct mcpc_ref_server *s, const struct mcpc_ref_c
                             json_pack("{s:s, s:s}", "name", MCPC_REF_SERVER_NAME,
                                       "version", MCPC_REF_SERVER_VERSION)) != 0)
         return MCPC_ERR_NOMEM;
+    if (mcpc_ref_mcps_advertise(s, json_object_get(r->result, "capabilities"), "experimental") != 0)
+        return MCPC_ERR_NOMEM;
     s->initialized = true;
     return MCPC_OK;
 }
@@ -303,7 +325,9 @@ static mcpc_err do_discover(struct mcpc_ref_server *s, const struct mcpc_ref_cal
                           "capabilities", "tools", "resources", "prompts",
                           "instructions", INSTRUCTIONS);
     r->cacheable = !s->flaw[MCPC_REF_FLAW_DISCOVER_INCOMPLETE];
-    return r->result ? MCPC_OK : MCPC_ERR_NOMEM;
+    if (!r->result || mcpc_ref_mcps_advertise(s, json_object_get(r->result, "capabilities"), "extensions") != 0)
+        return MCPC_ERR_NOMEM;
+    return MCPC_OK;
 }
 
 /* completion/complete: the capability is not advertised, so -32601
@@ -484,6 +508,12 @@ static mcpc_err serve_request(struct mcpc_ref_server *s, const char *method, jso
         rc = MCPC_ERR_NOMEM;
         goto out;
     }
+    /* crash-on-negative-id flaw: a server that files its tools/call requests in a table indexed
+     * by the request id trusts the id to be a small non-negative integer; a negative one is a
+     * wild write. abort() stands in for it, so the death is the same under every build. */
+    if (go > 0 && s->flaw[MCPC_REF_FLAW_CRASH_ON_NEGATIVE_ID] && strcmp(method, "tools/call") == 0 &&
+        json_is_integer(id) && json_integer_value(id) < 0)
+        abort();
     if (go > 0) {
         if (params && !json_is_object(params))
             mcpc_ref_reply_error(&r, MCPC_RPC_INVALID_PARAMS,

@@ -81,7 +81,34 @@
     X(WEAK_SESSION_IDS, "weak-session-ids") \
     X(SESSION_SURVIVES_DELETE, "session-survives-delete") \
     X(NOTIFICATION_200, "notification-200") \
-    X(MODERN_SESSION_ID, "modern-session-id")
+    X(MODERN_SESSION_ID, "modern-session-id") \
+    X(CRASH_ON_NEGATIVE_ID, "crash-on-negative-id") \
+    X(NO_MCPS_EXTENSION, "no-mcps-extension") \
+    MCPC_REF_AUTH_FLAWS(X)
+
+/* The MCP-S extension identifier (a placeholder namespace, as the security catalogue uses). */
+#define MCPC_REF_MCPS_EXTENSION "com.example.mcps/security"
+
+/* The OAuth resource-server flaws (docs/auth.md; only with --http and MCPCERT_AUTH_ISSUER). */
+#define MCPC_REF_AUTH_FLAWS(X) \
+    X(AUTH_OPTIONAL, "auth-optional") \
+    X(NO_RESOURCE_METADATA, "no-resource-metadata") \
+    X(PRM_WRONG_RESOURCE, "prm-wrong-resource") \
+    X(AUD_UNCHECKED, "aud-unchecked") \
+    X(EXP_UNCHECKED, "exp-unchecked") \
+    X(NBF_UNCHECKED, "nbf-unchecked") \
+    X(SIGNATURE_UNCHECKED, "signature-unchecked") \
+    X(KID_UNCHECKED, "kid-unchecked") \
+    X(ISSUER_UNCHECKED, "issuer-unchecked") \
+    X(QUERY_TOKEN_ACCEPTED, "query-token-accepted") \
+    X(SCOPE_UNCHECKED, "scope-unchecked") \
+    X(TOKEN_PASSTHROUGH, "token-passthrough") \
+    X(STATIC_KEY_ACCEPTED, "static-key-accepted") \
+    X(CALL_TOKEN_REPLAY, "call-token-replay") \
+    X(CALL_BINDING_UNCHECKED, "call-binding-unchecked") \
+    X(CALL_LIFETIME_UNCHECKED, "call-lifetime-unchecked") \
+    X(CALL_TYP_UNCHECKED, "call-typ-unchecked") \
+    X(DPOP_UNCHECKED, "dpop-unchecked")
 
 enum mcpc_ref_flaw {
 #define MCPC_REF_FLAW_ENUM(e, name) MCPC_REF_FLAW_##e,
@@ -106,6 +133,10 @@ struct mcpc_ref_server {
     int exit_status;               /* -1, or the status the front end must exit with now */
     mcpc_ref_emit_fn emit;         /* set by mcpc_ref_handle_line for the duration of a call */
     void *emit_ctx;
+    struct mcpc_ref_auth *auth;    /* borrowed: OAuth resource-server state (refserver_auth.h);
+                                    * NULL unless --http with MCPCERT_AUTH_ISSUER */
+    const char *inbound_token;     /* borrowed, for the request being served: the credential
+                                    * it was authorised with, or NULL */
 };
 
 /* One request being served: what the fixtures need to know about it. */

@@ -12,6 +12,9 @@
  *   and Mcp-Name must be present and equal to the body, else 400 + -32020). Anything else is
  *   2025-11-25: initialize creates a session (its own server state, a 128-bit random
  *   Mcp-Session-Id); later messages need a known session id (missing → 400, unknown → 404).
+ * - OAuth (only with MCPCERT_AUTH_ISSUER; refserver_auth.h): the protected resource metadata is
+ *   served, and every request to /mcp passes the gate (401/403, nothing run) before the rules
+ *   below are looked at.
  * - The dispatcher's output becomes the HTTP answer: no line → 202, one line → 200
  *   application/json (or 400/404 for the errors the spec maps to a status), several lines →
  *   200 text/event-stream, one event per line.
@@ -20,6 +23,7 @@
  * waits for SIGINT/SIGTERM, stdin EOF or an exit request (die-on-parse-error flaw) on a
  * self-pipe, and touches the server state again only after the listener has stopped. */
 #include "refserver.h"
+#include "refserver_auth.h"
 #include "http_listener.h"
 #include "jsonrpc.h"
 
@@ -58,6 +62,8 @@ struct front {
     unsigned port;
     int wake_w;                        /* write end of the main loop's self-pipe */
     int exit_status;                   /* -1, or the status a flaw asked to exit with */
+    struct mcpc_ref_auth *auth;        /* owned: OAuth resource server, or NULL (auth off) */
+    const char *token;                 /* the credential of the request being served, or NULL */
 };
 
 /* Dispatcher output for one request. */
@@ -283,6 +289,7 @@ static struct mcpc_ref_server *server_new(const struct mcpc_ref_server *tmpl)
     memcpy(s->flaw, tmpl->flaw, sizeof s->flaw);
     s->page_size = tmpl->page_size;
     s->ledger_path = tmpl->ledger_path;
+    s->auth = tmpl->auth;
     return s;
 }
 
@@ -467,8 +474,10 @@ static mcpc_err dispatch(struct front *f, struct mcpc_ref_server *st, const char
     size_t lines = 0, start = 0;
     mcpc_err rc;
 
+    st->inbound_token = f->token;         /* for fetch_report (token-passthrough flaw) */
     if (mcpc_ref_handle_line(st, body, len, collect_emit, &ob) != MCPC_OK)
         fprintf(stderr, "refserver: out of memory answering a request\n");
+    st->inbound_token = NULL;
     if (ob.overflow) {
         rc = MCPC_ERR_TOO_BIG;
         goto out;
@@ -921,6 +930,24 @@ static mcpc_err serve_delete(struct front *f, const mcpc_listener_request *req,
     return mcpc_listener_response_set(res, 204, NULL, NULL, 0);
 }
 
+/* Route an MCP request that may be served, by method. */
+static mcpc_err serve_authorised(struct front *f, const mcpc_listener_request *req,
+                                 mcpc_listener_response *res)
+{
+    mcpc_err rc;
+
+    if (strcmp(req->method, "POST") == 0)
+        return serve_post(f, req, res);
+    if (strcmp(req->method, "DELETE") == 0)
+        return serve_delete(f, req, res);
+    log_refusal(req, 405, "method not allowed");
+    if ((rc = mcpc_listener_response_header(res, "Allow", ALLOW_METHODS)) != MCPC_OK)
+        return rc;
+    return reply_error(res, 405, NULL, MCPC_RPC_INVALID_REQUEST,
+                       "Method Not Allowed: %s; this server offers no standalone SSE stream, "
+                       "POST JSON-RPC messages to %s", req->method, MCPC_REF_HTTP_PATH);
+}
+
 /* mcpc_listener_handler: transport security, then route by path and method. ctx is the
  * struct front. */
 static mcpc_err on_request(void *ctx, const mcpc_listener_request *req,
@@ -958,21 +985,33 @@ static mcpc_err on_request(void *ctx, const mcpc_listener_request *req,
                            "http://localhost:%u or http://[::1]:%u)", show, f->port, f->port,
                            f->port);
     }
+    /* OAuth: the protected resource metadata is public; every MCP request passes the gate
+     * (401/403 and nothing run) before its transport rules are even looked at. */
+    if (f->auth && !f->auth->prm_url) {
+        static const char text[] = "503 starting\n";   /* our port is not published yet */
+        return mcpc_listener_response_set(res, 503, "text/plain; charset=utf-8", text,
+                                          sizeof text - 1);
+    }
+    if (f->auth && mcpc_ref_auth_metadata(f->auth, req, res, &rc))
+        return rc;
     if (strcmp(req->path, MCPC_REF_HTTP_PATH) != 0) {
         static const char text[] = "404 not found: the MCP endpoint is " MCPC_REF_HTTP_PATH "\n";
         return mcpc_listener_response_set(res, 404, "text/plain; charset=utf-8", text,
                                           sizeof text - 1);
     }
-    if (strcmp(req->method, "POST") == 0)
-        return serve_post(f, req, res);
-    if (strcmp(req->method, "DELETE") == 0)
-        return serve_delete(f, req, res);
-    log_refusal(req, 405, "method not allowed");
-    if ((rc = mcpc_listener_response_header(res, "Allow", ALLOW_METHODS)) != MCPC_OK)
+    if (f->auth) {
+        bool refused = true;
+        char *token = NULL;
+        if ((rc = mcpc_ref_auth_gate(f->auth, f->shared, req, res, &refused, &token)) != MCPC_OK ||
+            refused)
+            return rc;
+        f->token = token;
+        rc = serve_authorised(f, req, res);
+        f->token = NULL;
+        free(token);
         return rc;
-    return reply_error(res, 405, NULL, MCPC_RPC_INVALID_REQUEST,
-                       "Method Not Allowed: %s; this server offers no standalone SSE stream, "
-                       "POST JSON-RPC messages to %s", req->method, MCPC_REF_HTTP_PATH);
+    }
+    return serve_authorised(f, req, res);
 }
 
 /* ---- the main loop -------------------------------------------------------------------------- */
@@ -1047,6 +1086,14 @@ int mcpc_ref_http_serve(struct mcpc_ref_server *s, unsigned port)
     f->shared = s;
     f->port = port;                       /* the handler's Host/Origin checks need it at once */
     f->exit_status = -1;
+    /* MCPCERT_AUTH_ISSUER set: an OAuth resource server (docs/auth.md); the JWKS is fetched
+     * now, before any thread runs */
+    if (mcpc_ref_auth_new(s, port, &f->auth, err, sizeof err) != MCPC_OK) {
+        fprintf(stderr, "refserver: OAuth configuration: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    s->auth = f->auth;
     if (pipe(pipefd) != 0) {
         fprintf(stderr, "refserver: pipe: %s\n", strerror(errno));
         goto out;
@@ -1078,7 +1125,13 @@ int mcpc_ref_http_serve(struct mcpc_ref_server *s, unsigned port)
      * handler's lock to publish it. */
     mcpc_listener_lock(l);
     f->port = mcpc_listener_port(l);
+    if (f->auth && mcpc_ref_auth_set_port(f->auth, f->port) != MCPC_OK)
+        fprintf(stderr, "refserver: out of memory configuring OAuth\n");
     mcpc_listener_unlock(l);
+    if (f->auth && f->auth->prm_url)
+        fprintf(stderr, "refserver: OAuth resource server: resource %s, issuer %s, metadata "
+                "%s%s\n", f->auth->resource, f->auth->issuer, f->auth->prm_url,
+                f->auth->upstream ? ", fetch_report on" : "");
 
     signal_wake_fd = pipefd[1];
     memset(&sa, 0, sizeof sa);
@@ -1106,6 +1159,8 @@ out:
     for (size_t i = 0; i < MCPC_REF_HTTP_MAX_SESSIONS; i++)
         if (f->sessions[i].s)
             session_drop(&f->sessions[i]);
+    s->auth = NULL;
+    mcpc_ref_auth_free(f->auth);
     if (pipefd[0] >= 0)
         close(pipefd[0]);
     if (pipefd[1] >= 0)

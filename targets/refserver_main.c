@@ -164,7 +164,9 @@ static void usage(FILE *f)
             "  --flaw NAME      break one requirement on purpose (repeatable)\n"
             "  --page-size N    items per list page, 1..%d (default %d)\n"
             "  --list-flaws     print the flaw names and exit\n"
-            "Environment: MCPCERT_LEDGER=FILE appends one JSON line per tool side effect.\n",
+            "Environment: MCPCERT_LEDGER=FILE appends one JSON line per tool side effect;\n"
+            "with --http, MCPCERT_AUTH_ISSUER=URL makes it an OAuth resource server\n"
+            "(docs/auth.md, docs/refserver.md).\n",
             MCPC_REF_LEGACY_VERSION, MCPC_REF_MODERN_VERSION, MCPC_REF_HTTP_PATH,
             MCPC_REF_MAX_PAGE_SIZE, MCPC_REF_DEFAULT_PAGE_SIZE);
 }

@@ -5,6 +5,7 @@
  * (object root, string with maxLength, integer, all listed properties required, no additional
  * properties); the schemas are generated from the same table, so they cannot drift apart. */
 #include "refserver.h"
+#include "refserver_auth.h"
 #include "jsonrpc.h"
 
 #include <errno.h>
@@ -59,6 +60,7 @@ struct tool_def {
     bool read_only, destructive, idempotent;
     bool output_schema;            /* add: {sum: integer}; read_notes: {count: integer} */
     tool_fn run;
+    bool call_token;               /* with OAuth on: runs only with a per-call token */
 };
 
 /* Name of a JSON type, for messages; static. v borrowed, may be NULL. */
@@ -343,6 +345,8 @@ static mcpc_err run_log(struct mcpc_ref_server *, const struct mcpc_ref_call *, 
                         struct mcpc_ref_reply *);
 static mcpc_err run_delete_notes(struct mcpc_ref_server *, const struct mcpc_ref_call *,
                                  json_t *, struct mcpc_ref_reply *);
+static mcpc_err run_fetch_report(struct mcpc_ref_server *, const struct mcpc_ref_call *,
+                                 json_t *, struct mcpc_ref_reply *);
 
 static const struct tool_arg echo_args[] = {
     { "text", ARG_STRING, 4096, "Text to return unchanged" },
@@ -363,23 +367,34 @@ static const struct tool_arg log_args[] = {
 /* Stable order: this is the order of tools/list. */
 static const struct tool_def tools[] = {
     { "echo", "Echo", "Returns the given text unchanged.", ARGS(echo_args),
-      true, false, true, false, run_echo },
+      true, false, true, false, run_echo, false },
     { "add", "Add", "Adds two integers and returns their sum.", ARGS(add_args),
-      true, false, true, true, run_add },
+      true, false, true, true, run_add, false },
     { "write_note", "Write note",
       "Stores a short note in this server process (recorded in the ledger).", ARGS(note_args),
-      false, false, false, false, run_write_note },
+      false, false, false, false, run_write_note, false },
     { "read_notes", "Read notes", "Lists the notes stored so far.", NULL, 0,
-      true, false, true, true, run_read_notes },
+      true, false, true, true, run_read_notes, false },
     { "fail", "Fail", "Always fails with a tool execution error.", NULL, 0,
-      true, false, true, false, run_fail },
+      true, false, true, false, run_fail, false },
     { "log", "Log", "Writes a line to the server's log (stderr).", ARGS(log_args),
-      true, false, false, false, run_log },
+      true, false, false, false, run_log, false },
     { "delete_notes", "Delete notes", "Deletes every stored note (recorded in the ledger).",
-      NULL, 0, false, true, true, false, run_delete_notes },
+      NULL, 0, false, true, true, false, run_delete_notes, true },
+    /* last: it exists only with OAuth on and an upstream (n_tools) */
+    { "fetch_report", "Fetch report",
+      "Fetches the latest report from the upstream API and returns its text.", NULL, 0,
+      true, false, true, false, run_fetch_report, false },
 };
 
 #define N_TOOLS (sizeof tools / sizeof tools[0])
+
+/* Tools s offers: fetch_report (the last) only as an OAuth resource server with an upstream to
+ * call, so that stdio and plain HTTP runs list exactly the fixtures they always had. */
+static size_t n_tools(const struct mcpc_ref_server *s)
+{
+    return s->auth && s->auth->upstream ? N_TOOLS : N_TOOLS - 1;
+}
 
 /* The description currently shown for d (rug-pull and poisoned-description flaws). */
 static const char *tool_description(const struct mcpc_ref_server *s, const struct tool_def *d)
@@ -435,7 +450,7 @@ static json_t *tool_json(const struct mcpc_ref_server *s, const struct tool_def 
     if (!d->read_only && json_object_set_new(ann, "destructiveHint", json_boolean(d->destructive)))
         goto fail;
     if (json_object_set_new(ann, "idempotentHint", json_boolean(d->idempotent)) ||
-        json_object_set_new(ann, "openWorldHint", json_false()))
+        json_object_set_new(ann, "openWorldHint", json_boolean(d->run == run_fetch_report)))
         goto fail;
 
     tool = json_pack("{s:s, s:s, s:s, s:O, s:O}", "name", d->name, "title", d->title,
@@ -449,6 +464,11 @@ static json_t *tool_json(const struct mcpc_ref_server *s, const struct tool_def 
                                       "properties", d->run == run_add ? "sum" : "count", "type", "integer",
                                       "required", d->run == run_add ? "sum" : "count",
                                       "additionalProperties", 0)))
+        goto fail;
+    /* MCP-S: tell clients which tools want a per-call token (only while tokens exist at all) */
+    if (d->call_token && s->auth &&
+        json_object_set_new(tool, "_meta",
+                            json_pack("{s:s}", MCPC_REF_CALL_TOKEN_META, "required")))
         goto fail;
     goto out;
 fail:
@@ -471,7 +491,7 @@ mcpc_err mcpc_ref_tools_list(struct mcpc_ref_server *s, const struct mcpc_ref_ca
     bool had_cursor;
     mcpc_err rc = MCPC_ERR_NOMEM;
 
-    if (!page_offset(c, "tools", N_TOOLS, s->flaw[MCPC_REF_FLAW_BOGUS_CURSOR_OK], r, &off,
+    if (!page_offset(c, "tools", n_tools(s), s->flaw[MCPC_REF_FLAW_BOGUS_CURSOR_OK], r, &off,
                      &had_cursor))
         return MCPC_OK;
     /* unstable-order: each new listing (a call without cursor) starts one tool further on;
@@ -480,16 +500,16 @@ mcpc_err mcpc_ref_tools_list(struct mcpc_ref_server *s, const struct mcpc_ref_ca
         s->rotation++;
     if (!(list = json_array()))
         goto out;
-    end = off + s->page_size < N_TOOLS ? off + s->page_size : N_TOOLS;
+    end = off + s->page_size < n_tools(s) ? off + s->page_size : n_tools(s);
     for (size_t i = off; i < end; i++) {
-        size_t k = s->flaw[MCPC_REF_FLAW_UNSTABLE_ORDER] ? (i + s->rotation) % N_TOOLS : i;
+        size_t k = s->flaw[MCPC_REF_FLAW_UNSTABLE_ORDER] ? (i + s->rotation) % n_tools(s) : i;
         if (json_array_append_new(list, tool_json(s, &tools[k])))
             goto out;
     }
     r->result = json_pack("{s:O}", "tools", list);
     if (!r->result)
         goto out;
-    if (set_next_cursor(r->result, "tools", off, s->page_size, N_TOOLS,
+    if (set_next_cursor(r->result, "tools", off, s->page_size, n_tools(s),
                         s->flaw[MCPC_REF_FLAW_CURSOR_LOOP]))
         goto out;
     r->cacheable = true;
@@ -704,6 +724,25 @@ static mcpc_err run_delete_notes(struct mcpc_ref_server *s, const struct mcpc_re
     return text_result(r, false, "deleted %zu note%s", n, n == 1 ? "" : "s");
 }
 
+/* fetch_report: the upstream's answer as text (refserver_upstream.c; it authenticates with a
+ * token of its own, never the caller's). Failures are tool errors. */
+static mcpc_err run_fetch_report(struct mcpc_ref_server *s, const struct mcpc_ref_call *c,
+                                 json_t *args, struct mcpc_ref_reply *r)
+{
+    char *text = NULL, why[400];
+    mcpc_err rc;
+
+    if (!s->auth)
+        return text_result(r, true, "fetch_report needs the OAuth configuration");
+    if (mcpc_ref_upstream_fetch(s->auth, s->inbound_token, &text, why, sizeof why) != MCPC_OK) {
+        fprintf(stderr, "refserver: fetch_report: %s\n", why);
+        return text_result(r, true, "fetch_report failed: %s", why);
+    }
+    rc = plain_result(r, text);
+    free(text);
+    return rc;
+}
+
 /* Free the notes held by s. */
 void mcpc_ref_notes_clear(struct mcpc_ref_server *s)
 {
@@ -712,6 +751,30 @@ void mcpc_ref_notes_clear(struct mcpc_ref_server *s)
     free(s->notes);
     s->notes = NULL;
     s->n_notes = 0;
+}
+
+/* The tool a tools/call of name runs on s, or NULL (unknown). The OAuth gate classifies calls
+ * with the same lookup, so that no spelling can run a tool under another tool's rules. */
+static const struct tool_def *find_tool(const struct mcpc_ref_server *s, const char *name)
+{
+    const struct tool_def *d = NULL;
+
+    for (size_t i = 0; i < n_tools(s); i++)
+        if ((s->flaw[MCPC_REF_FLAW_CASE_INSENSITIVE_TOOLS] ? strcasecmp : strcmp)(
+                name, tools[i].name) == 0)
+            d = &tools[i];
+    return d;
+}
+
+/* The gate's view of a tool: write-class tools need mcp:write; unknown tools run nothing (or
+ * echo, under unknown-tool-executes), so they are read-class. */
+enum mcpc_ref_tool_class mcpc_ref_tool_class(const struct mcpc_ref_server *s, const char *name)
+{
+    const struct tool_def *d = find_tool(s, name);
+
+    if (!d || d->read_only)
+        return MCPC_REF_TOOL_READ;
+    return d->call_token ? MCPC_REF_TOOL_CALL_TOKEN : MCPC_REF_TOOL_WRITE;
 }
 
 /* tools/call: find the tool, validate its arguments, run it. */
@@ -737,10 +800,7 @@ mcpc_err mcpc_ref_tools_call(struct mcpc_ref_server *s, const struct mcpc_ref_ca
     }
     if (!args && !(args = empty = json_object()))
         return MCPC_ERR_NOMEM;
-    for (size_t i = 0; i < N_TOOLS; i++)
-        if ((s->flaw[MCPC_REF_FLAW_CASE_INSENSITIVE_TOOLS] ? strcasecmp : strcmp)(
-                json_string_value(name), tools[i].name) == 0)
-            d = &tools[i];
+    d = find_tool(s, json_string_value(name));
 
     r->no_result_type = s->flaw[MCPC_REF_FLAW_NO_RESULT_TYPE];
     if (!d) {

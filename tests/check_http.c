@@ -468,6 +468,27 @@ static void expect_nothing(mcpc_http *h)
     ck_assert_int_lt(mcpc_clock_ms() - t0, 1000);
 }
 
+/* The transport's account of the error it returned last contains `want`. */
+static void expect_detail(mcpc_http *h, const char *want)
+{
+    mcpc_conn *c = mcpc_http_conn(h);
+    const char *d = c->ops->detail(c);
+    ck_assert_msg(d && strstr(d, want), "detail \"%s\", wanted \"%s\" in it", d ? d : "(null)", want);
+}
+
+/* The answer to the request carries no message: recv says so at once (PROTOCOL, with why), then
+ * finds nothing. */
+static void expect_no_message(mcpc_http *h, const char *why)
+{
+    const char *msg;
+    size_t len;
+    int64_t t0 = mcpc_clock_ms();
+    ck_assert_int_eq(recv_msg(h, 3000, &msg, &len), MCPC_ERR_PROTOCOL);
+    ck_assert_int_lt(mcpc_clock_ms() - t0, 1000);
+    expect_detail(h, why);
+    expect_nothing(h);
+}
+
 static const char req_list[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
 
 /* The head the echo server saw, from its answer to body (new string). */
@@ -613,7 +634,7 @@ START_TEST(test_redirect_not_followed)
     ck_assert_int_eq(mcpc_http_last_status(h), 302);
     ck_assert_str_eq(mcpc_http_last_header(h, "location"), "http://example.com/");
     ck_assert_str_eq(mcpc_http_last_header(h, "LOCATION"), "http://example.com/");
-    expect_nothing(h);
+    expect_no_message(h, "HTTP 302 redirect to http://example.com/ not followed");
     ck_assert_int_lt(mcpc_clock_ms() - t0, 1000);   /* no lookup, no connection attempt */
 }
 END_TEST
@@ -627,7 +648,7 @@ START_TEST(test_redirect_no_connection_elsewhere)
     mcpc_http *h = client(NULL);
     ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
     ck_assert_int_eq(mcpc_http_last_status(h), 302);
-    expect_nothing(h);
+    expect_no_message(h, "not followed");
     sleep_ms(100);
     struct pollfd pfd = {trap, POLLIN, 0};
     ck_assert_int_eq(poll(&pfd, 1, 0), 0);
@@ -642,7 +663,7 @@ START_TEST(test_wrong_content_type)
     ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
     ck_assert_int_eq(mcpc_http_last_status(h), 200);
     ck_assert_str_eq(mcpc_http_last_content_type(h), "text/html");
-    expect_nothing(h);
+    expect_no_message(h, "HTTP 200 answer of type text/html, neither application/json nor");
 }
 END_TEST
 
@@ -676,6 +697,7 @@ START_TEST(test_slowloris_headers)
     ck_assert_int_eq(send_str(h, req_list, 1000), MCPC_ERR_TIMEOUT);
     ck_assert_int_lt(mcpc_clock_ms() - t0, 1600);
     ck_assert_int_eq(mcpc_http_last_status(h), 0);
+    expect_detail(h, "no complete HTTP response headers");
     expect_nothing(h);   /* the transfer was dropped */
 }
 END_TEST
@@ -715,6 +737,7 @@ START_TEST(test_gzip_bomb)
     ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_ERR_TOO_BIG);
     ck_assert_uint_gt(len, o.max_body);
     ck_assert_uint_lt(len, 2 * o.max_body);   /* cut as soon as it went over */
+    expect_detail(h, "exceeds the 1 MiB bound after decompression (Content-Encoding: gzip)");
     ck_assert_int_lt(mcpc_clock_ms() - t0, 2000);
     ck_assert_int_lt(maxrss_kib() - rss0, 12 * 1024);   /* never near the 10 MiB it inflates to */
     ck_assert_int_eq(mcpc_http_conn(h)->ops->flooded(mcpc_http_conn(h)), 0);
@@ -733,6 +756,7 @@ START_TEST(test_reset_mid_body)
     ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_ERR_EOF);
     ck_assert_uint_le(len, 100);
     ck_assert_ptr_nonnull(msg);
+    expect_detail(h, "response was cut short after");
     expect_nothing(h);
 }
 END_TEST
@@ -765,6 +789,7 @@ START_TEST(test_event_too_big)
     ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
     ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_ERR_TOO_BIG);
     ck_assert_uint_eq(len, 1001);
+    expect_detail(h, "an SSE event's data exceeds the 1000 bytes bound");
     expect_msg(h, "{\"after\":1}");   /* the stream goes on after the over-long event */
     expect_nothing(h);
 }
@@ -782,6 +807,24 @@ START_TEST(test_body_too_big)
     ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
     ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_ERR_TOO_BIG);
     ck_assert_uint_gt(len, o.max_body);
+    expect_nothing(h);
+}
+END_TEST
+
+START_TEST(test_json_body_is_one_message)
+{
+    /* a JSON body is held whole: the message bound applies, not the (larger) body bound */
+    const char *msg;
+    size_t len;
+    mcpc_http_opts o;
+    mcpc_http_opts_default(&o);
+    o.max_event = 1u << 20;
+    start_server(h_big_json);
+    mcpc_http *h = client(&o);
+    ck_assert_int_eq(send_str(h, req_list, 2000), MCPC_OK);
+    ck_assert_int_eq(recv_msg(h, 2000, &msg, &len), MCPC_ERR_TOO_BIG);
+    ck_assert_uint_gt(len, o.max_event);
+    expect_detail(h, "body (one JSON message) exceeds the 1 MiB bound");
     expect_nothing(h);
 }
 END_TEST
@@ -1287,6 +1330,7 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_connection_refused);
     tcase_add_test(tc, test_event_too_big);
     tcase_add_test(tc, test_body_too_big);
+    tcase_add_test(tc, test_json_body_is_one_message);
     tcase_add_test(tc, test_flood);
     tcase_add_test(tc, test_many_events_backpressure);
     suite_add_tcase(s, tc);
