@@ -198,27 +198,6 @@ static const struct client *find_client(const mcpc_as *as, const char *id)
     return NULL;
 }
 
-/* Append s percent-encoded (every byte but the RFC 3986 unreserved ones) to buf. */
-static void put_encoded(char *buf, size_t cap, size_t *len, const char *s)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        if (*len + 4 > cap)
-            return;
-        if (plain) {
-            buf[(*len)++] = (char)*p;
-        } else {
-            buf[(*len)++] = '%';
-            buf[(*len)++] = hexd[*p >> 4];
-            buf[(*len)++] = hexd[*p & 15];
-        }
-    }
-    buf[*len] = '\0';
-}
-
 /* ---- strict form parsing ------------------------------------------------------------------ */
 
 /* Percent-decode s[0..n) ('+' is a space) into a new NUL-terminated string of *outlen bytes.
@@ -490,12 +469,12 @@ static mcpc_err redirect(mcpc_as *as, mcpc_listener_response *res, const char *r
             break; /* refused below */
         loc[len++] = strchr(loc, '?') ? '&' : '?';
         loc[len] = '\0';
-        put_encoded(loc, sizeof loc, &len, pairs[i][0]);
+        (void)mcpc_pct_encode(loc, sizeof loc, &len, pairs[i][0]);
         if (len + 2 < sizeof loc) {
             loc[len++] = '=';
             loc[len] = '\0';
         }
-        put_encoded(loc, sizeof loc, &len, pairs[i][1]);
+        (void)mcpc_pct_encode(loc, sizeof loc, &len, pairs[i][1]);
     }
     if (len + 8 >= sizeof loc)
         return oauth_error(res, 400, "invalid_request", "redirect too long");

@@ -20,3 +20,27 @@ void mcpc_hex_encode(const unsigned char *bytes, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+int mcpc_pct_encode(char *buf, size_t cap, size_t *len, const char *s)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+        if (*len + 4 > cap) {
+            if (*len < cap)
+                buf[*len] = '\0';
+            return -1;
+        }
+        if (plain) {
+            buf[(*len)++] = (char)*p;
+        } else {
+            buf[(*len)++] = '%';
+            buf[(*len)++] = digits[*p >> 4];
+            buf[(*len)++] = digits[*p & 15];
+        }
+    }
+    if (*len < cap)
+        buf[*len] = '\0';
+    return 0;
+}

@@ -77,29 +77,6 @@ static mcpc_err say(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- small pieces ------------------------------------------------------------------------- */
 
-/* Append s to buf (cap bytes) percent-encoded: every byte but the RFC 3986 unreserved ones.
- * -1 when it does not fit. */
-static int put_enc(char *buf, size_t cap, size_t *len, const char *s)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-                    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        if (*len + 4 > cap)
-            return -1;
-        if (plain) {
-            buf[(*len)++] = (char)*p;
-        } else {
-            buf[(*len)++] = '%';
-            buf[(*len)++] = hexd[*p >> 4];
-            buf[(*len)++] = hexd[*p & 15];
-        }
-    }
-    buf[*len] = '\0';
-    return 0;
-}
-
 /* Append "&name=value" (or "name=value" at the start) to a query or form. -1: too long. */
 static int put_param(char *buf, size_t cap, size_t *len, const char *name, const char *value)
 {
@@ -108,11 +85,11 @@ static int put_param(char *buf, size_t cap, size_t *len, const char *name, const
     if (*len && buf[*len - 1] != '?')
         buf[(*len)++] = '&';
     buf[*len] = '\0';
-    if (put_enc(buf, cap, len, name) != 0 || *len + 2 > cap)
+    if (mcpc_pct_encode(buf, cap, len, name) != 0 || *len + 2 > cap)
         return -1;
     buf[(*len)++] = '=';
     buf[*len] = '\0';
-    return put_enc(buf, cap, len, value);
+    return mcpc_pct_encode(buf, cap, len, value);
 }
 
 /* Percent-decode s[0..n) ('+' is a space) into out (cap bytes). -1 for a malformed escape, a NUL,

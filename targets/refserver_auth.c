@@ -22,10 +22,8 @@
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void say(char *buf, size_t len, const char *fmt, ...)
+/* printf into buf (len bytes), for the one-line reasons the resource-server files return. */
+void mcpc_ref_say(char *buf, size_t len, const char *fmt, ...)
 {
     va_list ap;
 
@@ -84,14 +82,14 @@ static json_t *fetch_object(const char *url, char *err, size_t errlen)
     if (mcpc_ref_fetch(url, NULL, accept, 1, MCPC_REF_FETCH_MAX, &f, err, errlen) != MCPC_OK)
         return NULL;
     if (f.status != 200) {
-        say(err, errlen, "%.200s answered %ld", url, f.status);
+        mcpc_ref_say(err, errlen, "%.200s answered %ld", url, f.status);
         mcpc_ref_fetched_clear(&f);
         return NULL;
     }
     v = json_loadb(f.body, f.len, JSON_REJECT_DUPLICATES, &je);
     mcpc_ref_fetched_clear(&f);
     if (!json_is_object(v)) {
-        say(err, errlen, "%.200s: not a JSON object", url);
+        mcpc_ref_say(err, errlen, "%.200s: not a JSON object", url);
         json_decref(v);
         return NULL;
     }
@@ -107,13 +105,13 @@ json_t *mcpc_ref_as_metadata(const char *issuer, char *err, size_t errlen)
     json_t *meta;
 
     if (o == 0) {
-        say(err, errlen, "issuer '%.200s' is not a URL", issuer);
+        mcpc_ref_say(err, errlen, "issuer '%.200s' is not a URL", issuer);
         return NULL;
     }
     if (strcmp(path, "/") == 0)
         path = "";
     if (!(url = malloc(o + sizeof MCPC_REF_AS_META_PATH + strlen(path)))) {
-        say(err, errlen, "out of memory");
+        mcpc_ref_say(err, errlen, "out of memory");
         return NULL;
     }
     memcpy(url, issuer, o);
@@ -137,7 +135,7 @@ static json_t *load_jwks(const char *issuer, const char *jwks_uri, char **found_
         if (!(meta = mcpc_ref_as_metadata(issuer, err, errlen)))
             return NULL;
         if (!(uri = json_string_value(json_object_get(meta, "jwks_uri")))) {
-            say(err, errlen, "the metadata of %.200s has no jwks_uri", issuer);
+            mcpc_ref_say(err, errlen, "the metadata of %.200s has no jwks_uri", issuer);
             goto out;
         }
     }
@@ -145,7 +143,7 @@ static json_t *load_jwks(const char *issuer, const char *jwks_uri, char **found_
         goto out;
     keys = json_object_get(jwks, "keys");
     if (!json_is_array(keys) || json_array_size(keys) > MCPC_JOSE_MAX_JWKS_KEYS) {
-        say(err, errlen, "%.200s: no \"keys\" array of at most %d keys", uri,
+        mcpc_ref_say(err, errlen, "%.200s: no \"keys\" array of at most %d keys", uri,
             MCPC_JOSE_MAX_JWKS_KEYS);
         json_decref(jwks);
         jwks = NULL;
@@ -231,11 +229,11 @@ mcpc_err mcpc_ref_auth_new(const struct mcpc_ref_server *s, unsigned port,
     if (!issuer || !*issuer)
         return MCPC_OK;
     if (mcpc_ref_fetch_init() != MCPC_OK) {
-        say(err, errlen, "libcurl initialisation failed");
+        mcpc_ref_say(err, errlen, "libcurl initialisation failed");
         return MCPC_ERR_IO;
     }
     if (!(a = calloc(1, sizeof *a))) {
-        say(err, errlen, "out of memory");
+        mcpc_ref_say(err, errlen, "out of memory");
         return MCPC_ERR_NOMEM;
     }
     a->flaw = s->flaw;
@@ -246,7 +244,7 @@ mcpc_err mcpc_ref_auth_new(const struct mcpc_ref_server *s, unsigned port,
     a->client_secret = env_copy("MCPCERT_AUTH_CLIENT_SECRET", &nomem);
     a->upstream = env_copy("MCPCERT_UPSTREAM_URL", &nomem);
     if (nomem) {
-        say(err, errlen, "out of memory");
+        mcpc_ref_say(err, errlen, "out of memory");
         goto fail;
     }
     /* Everything we fetch from is played by mcpcert on this machine. */
@@ -255,12 +253,12 @@ mcpc_err mcpc_ref_auth_new(const struct mcpc_ref_server *s, unsigned port,
         (a->upstream && (rc = mcpc_ref_url_check(a->upstream, err, errlen)) != MCPC_OK))
         goto fail;
     if (a->resource && origin_len(a->resource) == 0) {
-        say(err, errlen, "MCPCERT_RESOURCE_URI '%.200s' is not an absolute URI", a->resource);
+        mcpc_ref_say(err, errlen, "MCPCERT_RESOURCE_URI '%.200s' is not an absolute URI", a->resource);
         rc = MCPC_ERR_USAGE;
         goto fail;
     }
     if ((a->resource || port != 0) && (rc = mcpc_ref_auth_set_port(a, port)) != MCPC_OK) {
-        say(err, errlen, "out of memory");
+        mcpc_ref_say(err, errlen, "out of memory");
         goto fail;
     }
     jwks_refresh(a);
@@ -317,7 +315,7 @@ static mcpc_jose_status try_every_key(const json_t *jwks, const char *token, con
                 return MCPC_JOSE_OK;
             json_decref(*payload);
             *payload = NULL;
-            say(err, errlen, "payload is not a JSON object");
+            mcpc_ref_say(err, errlen, "payload is not a JSON object");
             return MCPC_JOSE_E_PAYLOAD;
         }
         free(bytes);
@@ -336,7 +334,7 @@ static mcpc_jose_status verify_signed(struct mcpc_ref_auth *a, const char *token
     if (!a->jwks)
         jwks_refresh(a);
     if (!a->jwks) {
-        say(err, errlen, "the issuer's keys could not be loaded");
+        mcpc_ref_say(err, errlen, "the issuer's keys could not be loaded");
         st = MCPC_JOSE_E_JWKS;
     } else {
         st = mcpc_jose_verify(token, a->jwks, typ, payload, err, errlen);
@@ -378,7 +376,7 @@ static mcpc_jose_status decode_only(const char *token, const char *typ, json_t *
 
     if (st == MCPC_JOSE_OK && typ &&
         !mcpc_ref_typ_is(json_string_value(json_object_get(header, "typ")), typ)) {
-        say(err, errlen, "typ: \"%s\" expected", typ);
+        mcpc_ref_say(err, errlen, "typ: \"%s\" expected", typ);
         json_decref(*payload);
         *payload = NULL;
         st = MCPC_JOSE_E_TYP;
@@ -400,7 +398,7 @@ enum mcpc_ref_verdict mcpc_ref_auth_verify(struct mcpc_ref_auth *a, const char *
     if (claims)
         *claims = NULL;
     if (strlen(token) > MCPC_JOSE_MAX_TOKEN) {
-        say(why, whylen, "the token is over %u bytes", MCPC_JOSE_MAX_TOKEN);
+        mcpc_ref_say(why, whylen, "the token is over %u bytes", MCPC_JOSE_MAX_TOKEN);
         st = MCPC_JOSE_E_TOO_BIG;
         goto out;
     }
@@ -415,7 +413,7 @@ enum mcpc_ref_verdict mcpc_ref_auth_verify(struct mcpc_ref_auth *a, const char *
      * that never reads exp (it is made to lie in the future), nbf-unchecked one that never
      * reads nbf (it is dropped). */
     if (!(judged = json_deep_copy(payload))) {
-        say(why, whylen, "out of memory");
+        mcpc_ref_say(why, whylen, "out of memory");
         st = MCPC_JOSE_E_INTERNAL;
         goto out;
     }

@@ -193,4 +193,7 @@ void mcpc_ref_fetched_clear(struct mcpc_ref_fetched *f);
 /* s form-encoded (RFC 3986 unreserved characters kept, the rest %XX). New string or NULL. */
 char *mcpc_ref_form_escape(const char *s);
 
+/* printf into buf (len bytes): the one-line reasons of the resource-server files. */
+void mcpc_ref_say(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

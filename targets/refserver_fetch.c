@@ -29,19 +29,6 @@ struct sink {
 };
 
 /* printf into err (when errlen > 0). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 mcpc_err mcpc_ref_fetch_init(void)
 {
@@ -89,15 +76,15 @@ mcpc_err mcpc_ref_url_check(const char *url, char *err, size_t errlen)
     if (!url || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        say(err, errlen, "'%.200s' is not a URL", url ? url : "(null)");
+        mcpc_ref_say(err, errlen, "'%.200s' is not a URL", url ? url : "(null)");
         goto out;
     }
     if (strcasecmp(scheme, "http") != 0) {
-        say(err, errlen, "'%.200s': only http:// on loopback is fetched", url);
+        mcpc_ref_say(err, errlen, "'%.200s': only http:// on loopback is fetched", url);
         goto out;
     }
     if (!host_is_loopback(host)) {
-        say(err, errlen, "'%.200s': the host is not a loopback address", url);
+        mcpc_ref_say(err, errlen, "'%.200s': the host is not a loopback address", url);
         goto out;
     }
     rc = MCPC_OK;
@@ -188,23 +175,23 @@ mcpc_err mcpc_ref_fetch(const char *url, const char *post_body, const char *cons
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &sink) != CURLE_OK) {
-        say(err, errlen, "libcurl refused an option");
+        mcpc_ref_say(err, errlen, "libcurl refused an option");
         goto out;
     }
     if (post_body &&
         (curl_easy_setopt(e, CURLOPT_POSTFIELDS, post_body) != CURLE_OK ||
          curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(post_body)) != CURLE_OK)) {
-        say(err, errlen, "libcurl refused the POST body");
+        mcpc_ref_say(err, errlen, "libcurl refused the POST body");
         goto out;
     }
     cc = curl_easy_perform(e);
     if (sink.over) {
-        say(err, errlen, "%.200s: the answer is over %zu bytes", url, max);
+        mcpc_ref_say(err, errlen, "%.200s: the answer is over %zu bytes", url, max);
         rc = MCPC_ERR_TOO_BIG;
         goto out;
     }
     if (cc != CURLE_OK) {
-        say(err, errlen, "%.200s: %s", url, curl_easy_strerror(cc));
+        mcpc_ref_say(err, errlen, "%.200s: %s", url, curl_easy_strerror(cc));
         rc = cc == CURLE_OPERATION_TIMEDOUT ? MCPC_ERR_TIMEOUT : MCPC_ERR_IO;
         goto out;
     }

@@ -17,19 +17,6 @@
 
 #define HEADER_MAX (MCPC_JOSE_MAX_TOKEN + 64)   /* "Authorization: Bearer <token>" */
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void say(char *buf, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (len == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(buf, len, fmt, ap);
-    va_end(ap);
-}
 
 /* 1 if the metadata (may be NULL) lists method in token_endpoint_auth_methods_supported. */
 static int auth_method_listed(const json_t *meta, const char *method)
@@ -86,7 +73,7 @@ static char *own_token(struct mcpc_ref_auth *a, char *why, size_t whylen)
     size_t n;
 
     if (!a->client_id || !a->client_secret) {
-        say(why, whylen, "MCPCERT_AUTH_CLIENT_ID and MCPCERT_AUTH_CLIENT_SECRET are needed to "
+        mcpc_ref_say(why, whylen, "MCPCERT_AUTH_CLIENT_ID and MCPCERT_AUTH_CLIENT_SECRET are needed to "
             "call the upstream");
         return NULL;
     }
@@ -115,30 +102,30 @@ static char *own_token(struct mcpc_ref_auth *a, char *why, size_t whylen)
         goto nomem;
     if (mcpc_ref_fetch(endpoint, body, headers, post_auth ? 2 : 3, MCPC_REF_FETCH_MAX, &f, err,
                        sizeof err) != MCPC_OK) {
-        say(why, whylen, "token request: %s", err);
+        mcpc_ref_say(why, whylen, "token request: %s", err);
         goto out;
     }
     answer = json_loadb(f.body, f.len, JSON_REJECT_DUPLICATES, NULL);
     t = json_string_value(json_object_get(answer, "access_token"));
     type = json_string_value(json_object_get(answer, "token_type"));
     if (f.status != 200 || !t) {
-        say(why, whylen, "the token endpoint %.200s answered %ld without an access_token",
+        mcpc_ref_say(why, whylen, "the token endpoint %.200s answered %ld without an access_token",
             endpoint, f.status);
         goto out;
     }
     if (type && strcasecmp(type, "Bearer") != 0) {
-        say(why, whylen, "the token endpoint issued a %.32s token, not a Bearer token", type);
+        mcpc_ref_say(why, whylen, "the token endpoint issued a %.32s token, not a Bearer token", type);
         goto out;
     }
     if (strlen(t) > MCPC_JOSE_MAX_TOKEN) {
-        say(why, whylen, "the issued token is over %u bytes", MCPC_JOSE_MAX_TOKEN);
+        mcpc_ref_say(why, whylen, "the issued token is over %u bytes", MCPC_JOSE_MAX_TOKEN);
         goto out;
     }
     if (!(token = strdup(t)))
         goto nomem;
     goto out;
 nomem:
-    say(why, whylen, "out of memory");
+    mcpc_ref_say(why, whylen, "out of memory");
 out:
     mcpc_ref_fetched_clear(&f);
     json_decref(answer);
@@ -164,7 +151,7 @@ mcpc_err mcpc_ref_upstream_fetch(struct mcpc_ref_auth *a, const char *inbound, c
 
     *text = NULL;
     if (!a->upstream) {
-        say(why, whylen, "no upstream (MCPCERT_UPSTREAM_URL)");
+        mcpc_ref_say(why, whylen, "no upstream (MCPCERT_UPSTREAM_URL)");
         return MCPC_ERR_USAGE;
     }
     if (a->flaw[MCPC_REF_FLAW_TOKEN_PASSTHROUGH])
@@ -177,17 +164,17 @@ mcpc_err mcpc_ref_upstream_fetch(struct mcpc_ref_auth *a, const char *inbound, c
     }
     if ((rc = mcpc_ref_fetch(a->upstream, NULL, headers, use ? 2 : 1, MCPC_REF_UPSTREAM_MAX, &f,
                              err, sizeof err)) != MCPC_OK) {
-        say(why, whylen, "upstream: %s", err);
+        mcpc_ref_say(why, whylen, "upstream: %s", err);
         goto out;
     }
     if (f.status < 200 || f.status > 299) {
-        say(why, whylen, "the upstream answered %ld", f.status);
+        mcpc_ref_say(why, whylen, "the upstream answered %ld", f.status);
         rc = MCPC_ERR_PROTOCOL;
         goto out;
     }
     /* a tool result is JSON text: the answer must be UTF-8 without NUL */
     if (strlen(f.body) != f.len || !(probe = json_stringn(f.body, f.len))) {
-        say(why, whylen, "the upstream's answer is not UTF-8 text");
+        mcpc_ref_say(why, whylen, "the upstream's answer is not UTF-8 text");
         rc = MCPC_ERR_PROTOCOL;
         goto out;
     }
