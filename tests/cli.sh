@@ -74,8 +74,11 @@ printf 'NO-SUCH-01\n' >"$tmp/base3"
 check "a baseline entry naming no case fails the run" 2 $?
 
 # profiles: never attained on partial coverage
-"$M" run --profile bronze --timeout 3000 >"$tmp/p" 2>&1; check "bronze is not attained while requirements are pending" 1 $?
+# Silver still lists requirements without a case (profiles/silver.json "pending")
+"$M" run --profile silver --timeout 3000 >"$tmp/p" 2>&1; check "silver is not attained while requirements are pending" 1 $?
 has "profile line explains pending coverage" "$tmp/p" "have no case yet"
+"$M" run --profile bronze --timeout 3000 >"$tmp/b" 2>&1; check "bronze, with every requirement covered, is attained by the reference server" 0 $?
+has "profile line says attained" "$tmp/b" "profile bronze: attained"
 
 echo "cli: $pass passed, $fail failed"
 echo "$pass passed, $fail failed"
