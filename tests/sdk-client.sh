@@ -20,14 +20,21 @@ version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$PKG/package.json" | hea
 echo "@modelcontextprotocol/sdk $version"
 pass=0 fail=0
 : >"$tmp/got"
+# the four runs side by side: most of their time is the SDK's start-up and its waits
 for tr in stdio http; do
     for era in 2025-11-25 2026-07-28; do
-        "$B/mcpcert" run --role client --suite client --transport "$tr" --spec-version "$era" \
-            --report-dir "$tmp/rep-$tr-$era" -- node "$S/tests/interop/sdk-client.mjs" >"$tmp/out" 2>&1
-        code=$?
-        sed 's/^/  /' "$tmp/out"
+        ("$B/mcpcert" run --role client --suite client --transport "$tr" --spec-version "$era" \
+            --report-dir "$tmp/rep-$tr-$era" -- node "$S/tests/interop/sdk-client.mjs" >"$tmp/out-$tr-$era" 2>&1
+         echo $? >"$tmp/code-$tr-$era") &
+    done
+done
+wait
+for tr in stdio http; do
+    for era in 2025-11-25 2026-07-28; do
+        code=$(cat "$tmp/code-$tr-$era" 2>/dev/null || echo 99)
+        sed 's/^/  /' "$tmp/out-$tr-$era"
         [ "$code" -le 1 ] || { fail=$((fail + 1)); echo "not ok [$tr $era]: mcpcert exited $code"; }
-        sed -n 's/^\[ *[0-9]*\/[0-9]*\] *\([A-Z_]*\) *\([A-Z0-9-]*\) .*/\2 \1/p' "$tmp/out" |
+        sed -n 's/^\[ *[0-9]*\/[0-9]*\] *\([A-Z_]*\) *\([A-Z0-9-]*\) .*/\2 \1/p' "$tmp/out-$tr-$era" |
             awk -v t="$tr" -v e="$era" '{print t, e, $1, $2}' >>"$tmp/got"
     done
 done
