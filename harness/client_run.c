@@ -28,6 +28,7 @@ void mcpc_client_obs_clear(mcpc_client_obs *obs)
     json_decref(obs->record);
     json_decref(obs->as_record);
     json_decref(obs->browser_record);
+    json_decref(obs->sink_record);
     free(obs->out);
     memset(obs, 0, sizeof *obs);
 }
@@ -248,6 +249,15 @@ static void mcpc_client_transcribe_oauth(mcpc_transcript *tr, const mcpc_client_
                              q ? q : "", body ? " body " : "", body ? body : "",
                              (long long)json_integer_value(json_object_get(e, "status")));
     }
+    json_array_foreach(obs->sink_record, i, e) {
+        json_t *hv = json_object_get(e, "http");
+        mcpc_transcript_note(tr, "the other server (sink) received %s %.200s%s",
+                             json_string_value(json_object_get(hv, "method")),
+                             json_string_value(json_object_get(hv, "path")),
+                             json_object_get(json_object_get(hv, "headers"), "authorization")
+                                 ? " with an Authorization header"
+                                 : "");
+    }
     json_array_foreach(obs->browser_record, i, e)
         mcpc_transcript_note(tr, "browser asked to open %.2000s%s",
                              json_string_value(json_object_get(e, "url")),
@@ -372,6 +382,7 @@ mcpc_err mcpc_client_run(const mcpc_client_run_opts *o, const mcpc_case *c, mcpc
             ha.jwks = jwks;
             ha.prm_resource = auth.prm_resource;
             ha.challenge_metadata = auth.challenge_metadata;
+            ha.redirect_call = auth.redirect_call;
             snprintf(browser, sizeof browser, "%s/browser-%s.jsonl", o->tmpdir, c->id);
             unlink(browser);
             oauth.browser_record = browser;
@@ -434,8 +445,13 @@ mcpc_err mcpc_client_run(const mcpc_client_run_opts *o, const mcpc_case *c, mcpc
     }
     /* the record is final only once nothing can add to it */
     if (http) {
+        obs->sink_record = mcpc_mock_http_sink_take(mh);
         mcpc_mock_http_stop(mh);
         mh = NULL;
+        if (auth.redirect_call && !obs->sink_record) {
+            rc = MCPC_ERR_NOMEM;
+            goto out;
+        }
         obs->record = json_incref(mcpc_mock_record(mock));
         obs->dropped = mcpc_mock_dropped(mock);
     } else {
@@ -454,6 +470,7 @@ mcpc_err mcpc_client_run(const mcpc_client_run_opts *o, const mcpc_case *c, mcpc
         mcpc_client_mark_tokens(obs->record, jwks);
         mcpc_client_mark_tokens(obs->as_record, jwks);
         mcpc_client_mark_tokens(obs->browser_record, jwks);
+        mcpc_client_mark_tokens(obs->sink_record, jwks);
     }
     mcpc_client_transcribe(tr, obs->record);
     mcpc_client_transcribe_oauth(tr, obs);

@@ -23,6 +23,8 @@ typedef struct mcpc_client_obs {
                              * entries), or NULL when the case has no "auth" */
     json_t *browser_record; /* owned: what the client asked the browser to open, one entry per
                              * invocation (browse.h), or NULL when the case has no "auth" */
+    json_t *sink_record;    /* owned: what reached the other server a tools/call was redirected
+                             * to (auth.redirect_call, mock_http.h), or NULL without one */
     char url[128];          /* the mock's endpoint on HTTP, "" on stdio */
     size_t dropped;         /* entries not kept (bound) */
     json_t *scenario;       /* borrowed: the case's scenario */

@@ -2,7 +2,9 @@
  * mock (POST bodies as messages, other methods as bare HTTP requests) together with its
  * method, path and headers, and the mock's answer becomes the response. With OAuth on, a
  * request without a valid access token is recorded and answered 401 here, and the protected
- * resource metadata is served beside the endpoint. */
+ * resource metadata is served beside the endpoint. With auth.redirect_call a second listener,
+ * the sink, stands for another server: a tools/call with a valid token is redirected there (307)
+ * and whatever reaches it is recorded, so a case can see a token that left its origin. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,11 @@ struct mcpc_mock_http {
     char challenge[384];       /* WWW-Authenticate of a request without a token */
     char challenge_bad[448];   /* ... and with one that is not valid */
     int token_seen;            /* a valid token arrived (handler thread only) */
+    /* the sink (auth.redirect_call only) */
+    int redirect;              /* fixed before the first request, unlike sink */
+    mcpc_http_listener *sink;
+    json_t *sink_record;       /* owned; written by the sink's handler thread only */
+    char sink_url[128];        /* the 307's Location */
 };
 
 /* {"method","path","headers":{lower-case name: first value},"header_count":{name: n}}, as the
@@ -174,6 +181,38 @@ static mcpc_err mcpc_mock_http_oauth(mcpc_mock_http *h, const mcpc_listener_requ
     return rc;
 }
 
+/* Whether a POST body is a tools/call request (the one the sink scenario redirects). */
+static int mcpc_mock_http_is_call(const mcpc_listener_request *req)
+{
+    mcpc_msg msg;
+    mcpc_jsonrpc_parse(req->body, req->body_len, 0, &msg);
+    int call = msg.kind == MCPC_MSG_REQUEST && msg.method && strcmp(msg.method, "tools/call") == 0;
+    mcpc_msg_clear(&msg);
+    return call;
+}
+
+/* The sink: records every request as the mock records a bare HTTP request, answers 404. */
+static mcpc_err mcpc_mock_http_sink_handler(void *ctx, const mcpc_listener_request *req,
+                                            mcpc_listener_response *res)
+{
+    mcpc_mock_http *h = ctx;
+    json_t *view = mcpc_mock_http_view(req), *e = NULL;
+    mcpc_err rc = MCPC_ERR_NOMEM;
+
+    if (!view)
+        goto out;
+    if (json_array_size(h->sink_record) < MCPC_MOCK_MAX_RECORDS) {
+        e = json_pack("{s:I,s:s,s:s,s:O}", "seq", (json_int_t)json_array_size(h->sink_record) + 1,
+                      "transport", "http", "kind", "http", "http", view);
+        if (!e || json_array_append_new(h->sink_record, e) != 0)
+            goto out;
+    }
+    rc = mcpc_listener_response_set(res, 404, NULL, NULL, 0);
+out:
+    json_decref(view);
+    return rc;
+}
+
 static mcpc_err mcpc_mock_http_handler(void *ctx, const mcpc_listener_request *req,
                                        mcpc_listener_response *res)
 {
@@ -193,6 +232,14 @@ static mcpc_err mcpc_mock_http_handler(void *ctx, const mcpc_listener_request *r
         /* not the endpoint: recorded (a client probing other paths is worth seeing), 404 */
         rc = mcpc_mock_handle_other(h->mock, view, &ans);
         ans.status = 404;
+    } else if (strcmp(req->method, "POST") == 0 && h->redirect && mcpc_mock_http_is_call(req)) {
+        /* only reached with a valid token (the OAuth part answered the rest): recorded like
+         * any message, then sent elsewhere instead of answered */
+        rc = mcpc_mock_note_only(h->mock, req->body, req->body_len, view);
+        json_decref(view);
+        if (rc == MCPC_OK)
+            rc = mcpc_listener_response_set(res, 307, NULL, NULL, 0);
+        return rc ? rc : mcpc_listener_response_header(res, "Location", h->sink_url);
     } else if (strcmp(req->method, "POST") == 0) {
         rc = mcpc_mock_handle(h->mock, req->body, req->body_len, view, &ans);
     } else {
@@ -206,6 +253,7 @@ static mcpc_err mcpc_mock_http_handler(void *ctx, const mcpc_listener_request *r
 
 static void mcpc_mock_http_free(mcpc_mock_http *h)
 {
+    json_decref(h->sink_record);
     free(h->issuer);
     json_decref(h->jwks);
     json_decref(h->prm);
@@ -251,11 +299,30 @@ mcpc_err mcpc_mock_http_start(mcpc_mock *m, const mcpc_mock_http_auth *auth,
     if (!h)
         return MCPC_ERR_NOMEM;
     h->mock = m;
+    /* the sink first: its URL must be fixed before the endpoint can redirect to it */
+    if (auth && auth->redirect_call) {
+        mcpc_listener_opts_default(&lo);
+        if (!(h->sink_record = json_array())) {
+            mcpc_mock_http_free(h);
+            snprintf(err, errlen, "out of memory");
+            return MCPC_ERR_NOMEM;
+        }
+        rc = mcpc_listener_start("127.0.0.1", 0, mcpc_mock_http_sink_handler, h, &lo, &h->sink,
+                                 err, errlen);
+        if (rc != MCPC_OK) {
+            mcpc_mock_http_free(h);
+            return rc;
+        }
+        snprintf(h->sink_url, sizeof h->sink_url, "http://127.0.0.1:%u%s",
+                 mcpc_listener_port(h->sink), MCPC_MOCK_HTTP_PATH);
+        h->redirect = 1;
+    }
     /* the metadata holds the URL, which holds the port: built once listening, under the
      * handler mutex (nobody knows the port before this returns anyway) */
     mcpc_listener_opts_default(&lo);
     rc = mcpc_listener_start("127.0.0.1", 0, mcpc_mock_http_handler, h, &lo, &h->l, err, errlen);
     if (rc != MCPC_OK) {
+        mcpc_listener_stop(h->sink);
         mcpc_mock_http_free(h);
         return rc;
     }
@@ -274,10 +341,23 @@ mcpc_err mcpc_mock_http_start(mcpc_mock *m, const mcpc_mock_http_auth *auth,
     return MCPC_OK;
 }
 
+json_t *mcpc_mock_http_sink_take(mcpc_mock_http *h)
+{
+    json_t *r;
+    if (!h || !h->sink)
+        return NULL;
+    mcpc_listener_stop(h->sink);
+    h->sink = NULL;
+    r = h->sink_record;
+    h->sink_record = NULL;
+    return r;
+}
+
 void mcpc_mock_http_stop(mcpc_mock_http *h)
 {
     if (!h)
         return;
     mcpc_listener_stop(h->l);
+    mcpc_listener_stop(h->sink); /* NULL once taken */
     mcpc_mock_http_free(h);
 }

@@ -22,12 +22,15 @@ typedef struct mcpc_mock_http mcpc_mock_http;
  * answered by the mock. Both metadata paths above serve {"resource": prm_resource or the
  * endpoint URL, "authorization_servers": [issuer], ...}. Each record entry of the endpoint gets
  * http.auth ("none", "valid" or "invalid") and http.after_token (a valid token had arrived by
- * then, this request included). */
+ * then, this request included). With redirect_call, a second loopback listener, the sink, records
+ * every request that reaches it (answered 404), and a tools/call POST with a valid token is
+ * recorded and answered 307 with Location: http://127.0.0.1:<sink port>/mcp instead. */
 typedef struct {
     const char *issuer;          /* copied */
     const json_t *jwks;          /* copied */
     const char *prm_resource;    /* copied; NULL: the endpoint URL */
     int challenge_metadata;
+    int redirect_call;
 } mcpc_mock_http_auth;
 
 /* Serve m (borrowed; it must outlive the server) on http://127.0.0.1:<port>/mcp; the URL is
@@ -35,6 +38,11 @@ typedef struct {
 mcpc_err mcpc_mock_http_start(mcpc_mock *m, const mcpc_mock_http_auth *auth,
                               mcpc_mock_http **out, char *url, size_t urllen, char *err,
                               size_t errlen);
+
+/* Stop the sink (every connection closed, its thread joined) and hand over its record: an
+ * array of {"seq","transport":"http","kind":"http","http":{method, path, query, headers,
+ * header_count}} (new reference), or NULL when there is no sink or no memory. Once only. */
+json_t *mcpc_mock_http_sink_take(mcpc_mock_http *h);
 
 /* Stop serving (every connection closed, the thread joined): after it the mock's record is
  * final and may be read without locking. NULL is a no-op. */

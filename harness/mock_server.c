@@ -534,12 +534,12 @@ mcpc_err mcpc_mock_auth_parse(json_t *scenario, mcpc_mock_auth *out, char *err, 
                 return MCPC_ERR_CASE;
             }
             *(k[0] == 'a' ? &out->authz_endpoint : &out->prm_resource) = json_string_value(v);
-        } else if (strcmp(k, "challenge_metadata") == 0) {
+        } else if (strcmp(k, "challenge_metadata") == 0 || strcmp(k, "redirect_call") == 0) {
             if (!json_is_boolean(v)) {
-                snprintf(err, errlen, "scenario.auth.challenge_metadata must be true or false");
+                snprintf(err, errlen, "scenario.auth.%s must be true or false", k);
                 return MCPC_ERR_CASE;
             }
-            out->challenge_metadata = json_is_true(v);
+            *(k[0] == 'c' ? &out->challenge_metadata : &out->redirect_call) = json_is_true(v);
         } else {
             snprintf(err, errlen, "scenario.auth: unknown key \"%s\"", k);
             return MCPC_ERR_CASE;

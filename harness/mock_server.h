@@ -45,7 +45,9 @@ mcpc_err mcpc_mock_validate(json_t *scenario, char *err, size_t errlen);
  *    "authz_endpoint": URL (dangerous-authz only) ["javascript:alert(1)"],
  *    "iss": "correct" | "omit" | "wrong" | "casefold",
  *    "prm_resource": the "resource" the protected resource metadata claims [the endpoint],
- *    "challenge_metadata": whether the 401 challenge names resource_metadata [true]} */
+ *    "challenge_metadata": whether the 401 challenge names resource_metadata [true],
+ *    "redirect_call": a tools/call with a valid token is answered 307 to another origin, the
+ *                     sink, which records what reaches it [false]} */
 typedef struct {
     int enabled;                     /* 0: no "auth" member */
     mcpc_as_meta_variant metadata;
@@ -53,6 +55,7 @@ typedef struct {
     mcpc_as_iss_mode iss;
     const char *prm_resource;        /* borrowed from the scenario, or NULL */
     int challenge_metadata;
+    int redirect_call;
 } mcpc_mock_auth;
 
 /* Read (and check) scenario.auth into *out (strings borrowed from scenario). MCPC_OK, also when

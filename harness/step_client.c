@@ -4,8 +4,9 @@
  * matcher needs nothing new; only what data cannot say is code here: header values computed
  * from the body (client_headers), id reuse, the client's exit and output. In OAuth cases
  * client_each, client_none and client_sequence may judge, with "of", what the authorization
- * server received ("as") or what the client asked the browser to open ("browser") instead of
- * what the MCP server received ("mcp"). */
+ * server received ("as"), what the client asked the browser to open ("browser") or what
+ * reached the other server a call was redirected to ("sink") instead of what the MCP server
+ * received ("mcp"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static int mcpc_step_client_none_here(mcpc_step_ctx *ctx)
     return 1;
 }
 
-/* The record a step judges (borrowed): "of" mcp (the default), as or browser. The OAuth
+/* The record a step judges (borrowed): "of" mcp (the default), as, browser or sink. The OAuth
  * records of a case without "auth" are NULL, which every array function takes as empty. */
 static json_t *mcpc_step_client_records(mcpc_step_ctx *ctx, json_t *step)
 {
@@ -41,6 +42,8 @@ static json_t *mcpc_step_client_records(mcpc_step_ctx *ctx, json_t *step)
         return ctx->client->as_record;
     if (strcmp(of, "browser") == 0)
         return ctx->client->browser_record;
+    if (strcmp(of, "sink") == 0)
+        return ctx->client->sink_record;
     return ctx->client->record;
 }
 
@@ -52,6 +55,8 @@ static const char *mcpc_step_client_of(json_t *step)
         return "authorization server request";
     if (strcmp(of, "browser") == 0)
         return "browser invocation";
+    if (strcmp(of, "sink") == 0)
+        return "request to the other server";
     return "message";
 }
 
@@ -532,8 +537,9 @@ mcpc_err mcpc_step_client_validate(const char *name, json_t *step, char *err, si
     if ((v = json_object_get(step, "of")) &&
         (!json_is_string(v) || (strcmp(json_string_value(v), "mcp") != 0 &&
                                 strcmp(json_string_value(v), "as") != 0 &&
-                                strcmp(json_string_value(v), "browser") != 0))) {
-        snprintf(err, errlen, "of must be \"mcp\", \"as\" or \"browser\"");
+                                strcmp(json_string_value(v), "browser") != 0 &&
+                                strcmp(json_string_value(v), "sink") != 0))) {
+        snprintf(err, errlen, "of must be \"mcp\", \"as\", \"browser\" or \"sink\"");
         return MCPC_ERR_CASE;
     }
     if ((v = json_object_get(step, "http")) && !json_is_boolean(v)) {

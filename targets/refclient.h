@@ -63,6 +63,8 @@
       "(OAuth) redeems the code whatever the authorization response's iss says") \
     X(TOKEN_IN_QUERY, "token-in-query", \
       "(OAuth) also sends the access token as ?access_token= in the MCP URL") \
+    X(REDIRECT_WITH_TOKEN, "redirect-with-token", \
+      "(OAuth) follows a 307/308 once, re-sending the request and its Authorization to the Location") \
     X(DANGEROUS_AUTHZ_SCHEME, "dangerous-authz-scheme", \
       "(OAuth) hands any authorization_endpoint to the browser (javascript:, file:, data:, ...)") \
     X(MCPS_PROFILE_IGNORED, "mcps-profile-ignored", \

@@ -7,7 +7,8 @@
  * response with our id arrives (comments, events without data, notifications and other ids are
  * skipped; the transfer is then cut, so a server that keeps the stream open costs nothing).
  * Bounded: 3 s to connect, 10 s per request, 16 MiB per body or event; redirects are never
- * followed; only loopback http:// URLs are accepted and proxies are never used.
+ * followed (but for the redirect-with-token flaw); only loopback http:// URLs are accepted and
+ * proxies are never used.
  *
  * OAuth: a 401 with a Bearer challenge runs the authorization flow (refclient_auth.c) once, and
  * the message is POSTed again with `Authorization: Bearer <token>`; from then on every POST
@@ -208,6 +209,20 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
+static int loopback_url(const char *url, char *err, size_t errlen);
+
+/* Forget what a response delivered, before the same transfer is made again. */
+static void xfer_reset_body(struct xfer *x)
+{
+    xfer_reset_headers(x);
+    free(x->body);
+    x->body = NULL;
+    x->len = x->cap = 0;
+    mcpc_sse_free(x->sse);
+    x->sse = NULL;
+    x->mode = 0;
+}
+
 /* POST msg with the headers. MCPC_OK once an HTTP answer came (*status set); x holds what
  * was read. */
 static mcpc_err post(struct http_conn *h, const json_t *msg, const struct mcpc_rc_hdrs *hd,
@@ -266,6 +281,22 @@ static mcpc_err post(struct http_conn *h, const json_t *msg, const struct mcpc_r
 
     cc = curl_easy_perform(h->curl);
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
+    if (cc == CURLE_OK && (*status == 307 || *status == 308) &&
+        h->base.flaw[MCPC_RC_FLAW_REDIRECT_WITH_TOKEN]) {
+        /* the flaw: the same request, headers and all (Authorization too), to wherever the
+         * server points, once; still loopback only, so the flaw cannot reach another host */
+        char *loc = NULL, where[512];
+        char why[160];
+        curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &loc);
+        if (loc && strlen(loc) < sizeof where && loopback_url(loc, why, sizeof why) == 0) {
+            snprintf(where, sizeof where, "%s", loc); /* loc dies with the next transfer */
+            fprintf(stderr, "refclient: HTTP %ld: following to %s (flaw)\n", *status, where);
+            xfer_reset_body(x);
+            curl_easy_setopt(h->curl, CURLOPT_URL, where);
+            cc = curl_easy_perform(h->curl);
+            curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
+        }
+    }
     if (cc == CURLE_WRITE_ERROR && x->done && !x->fail) {
         cc = CURLE_OK;                        /* we cut the stream once we had our answer */
     }
