@@ -297,6 +297,26 @@ static void mcpc_runner_decide(mcpc_step_ctx *ctx)
     }
 }
 
+/* The wire-schema check of a case, after its steps (either role): one more check entry, and a
+ * violation adds WIRE-01 to the case's requirements (res_reqs, borrowed), whatever requirement
+ * the case itself is about. first: the first violation, or what to say when there was none. */
+static void mcpc_runner_wire_verdict(mcpc_runner *r, const mcpc_case *c, mcpc_step_ctx *ctx,
+                                     int bad, const char *first, json_t *res_reqs)
+{
+    json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
+                           "do", "wire_schema", "verdict", bad ? "FAIL" : "PASS", "expected",
+                           "every message conforms to the official MCP schema of the era", "arrived",
+                           first, "message", bad ? "a message breaks the official MCP schema"
+                                                 : "wire schema respected");
+    if (wc)
+        json_array_append_new(ctx->checks, wc);
+    json_t *wreq = json_object_get(r->reqs, "WIRE-01");
+    if (bad && wreq && !mcpc_json_strarray_has(c->requirements, "WIRE-01"))
+        json_array_append_new(res_reqs, json_pack("{s:s,s:O,s:O}", "id", "WIRE-01", "level",
+                                                  json_object_get(wreq, "level"), "text",
+                                                  json_object_get(wreq, "text")));
+}
+
 /* Every message the client sent, against the official schema of the era: one more check, and a
  * violation adds WIRE-01 to the case's requirements (res_reqs, borrowed). */
 static void mcpc_runner_client_wire(mcpc_runner *r, const mcpc_case *c, mcpc_step_ctx *ctx,
@@ -322,18 +342,7 @@ static void mcpc_runner_client_wire(mcpc_runner *r, const mcpc_case *c, mcpc_ste
             snprintf(first, sizeof first, "message %zu: %s", i + 1, why);
         mcpc_msg_clear(&m);
     }
-    json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
-                           "do", "wire_schema", "verdict", bad ? "FAIL" : "PASS", "expected",
-                           "every message conforms to the official MCP schema of the era", "arrived",
-                           first, "message", bad ? "a message breaks the official MCP schema"
-                                                 : "wire schema respected");
-    if (wc)
-        json_array_append_new(ctx->checks, wc);
-    json_t *wreq = json_object_get(r->reqs, "WIRE-01");
-    if (bad && wreq && !mcpc_json_strarray_has(c->requirements, "WIRE-01"))
-        json_array_append_new(res_reqs, json_pack("{s:s,s:O,s:O}", "id", "WIRE-01", "level",
-                                                  json_object_get(wreq, "level"), "text",
-                                                  json_object_get(wreq, "text")));
+    mcpc_runner_wire_verdict(r, c, ctx, bad > 0, first, res_reqs);
 }
 
 /* A client-role case: run the client against the mock server once, then judge the record. */
@@ -435,23 +444,9 @@ static mcpc_verdict mcpc_runner_case(mcpc_runner *r, size_t index, const mcpc_ca
     }
     mcpc_runner_steps(&ctx, c);
     /* every message received in the case, checked against the official schema of the era */
-    if (r->wire) {
-        json_t *wc = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "step", (json_int_t)json_array_size(c->steps) + 1,
-                               "do", "wire_schema", "verdict", s.wire_violations ? "FAIL" : "PASS",
-                               "expected", "every message conforms to the official MCP schema of the era",
-                               "arrived", s.wire_violations ? s.wire_first : "all conform",
-                               "message", s.wire_violations ? "a message breaks the official MCP schema"
-                                                            : "wire schema respected");
-        if (wc)
-            json_array_append_new(ctx.checks, wc);
-        /* a violation breaks WIRE-01, whatever requirement the case itself is about */
-        json_t *wreq = json_object_get(r->reqs, "WIRE-01");
-        if (s.wire_violations && wreq && !mcpc_json_strarray_has(c->requirements, "WIRE-01"))
-            json_array_append_new(res.requirements,
-                                  json_pack("{s:s,s:O,s:O}", "id", "WIRE-01", "level",
-                                            json_object_get(wreq, "level"), "text",
-                                            json_object_get(wreq, "text")));
-    }
+    if (r->wire)
+        mcpc_runner_wire_verdict(r, c, &ctx, s.wire_violations > 0,
+                                 s.wire_violations ? s.wire_first : "all conform", res.requirements);
     mcpc_runner_decide(&ctx);
 stop:
     mcpc_target_stop(&t, &tr);
